@@ -1,0 +1,41 @@
+"""jaxnn: the networks of Nielsen's *Neural Networks and Deep Learning*, functional and fast, in JAX.
+
+The API in brief::
+
+    import jax, jaxnn
+    data = jaxnn.load_mnist()
+    params = jaxnn.init_params(jax.random.key(0), [784, 30, 10], "large")
+    params, history = jaxnn.sgd(params, data.training, epochs=30, mini_batch_size=10, eta=3.0,
+                                key=jax.random.key(1), evaluation_data=data.test)
+    print(history.best())
+"""
+
+from jaxnn.activations import Activation, activations, elementwise
+from jaxnn.backprop import backprop, backprop_per_example
+from jaxnn.costs import Cost, costs
+from jaxnn.data import Dataset, Split, load_fashion_mnist, load_mnist
+from jaxnn.errors import JaxnnError, NotDifferentiableError
+from jaxnn.initializers import Initializer, init_params, initializers, sizes_of
+from jaxnn.io import load_model, save_model
+from jaxnn.network import (
+    Model,
+    accuracy,
+    autodiff_grad,
+    evaluate,
+    feedforward,
+    forward,
+    loss,
+    make_model,
+    predict,
+)
+from jaxnn.training import GRADIENTS, History, sgd
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "Cost", "Dataset", "GRADIENTS", "History", "Initializer", "JaxnnError", "Model",
+    "NotDifferentiableError", "Split", "accuracy", "activations", "autodiff_grad", "backprop",
+    "backprop_per_example", "costs", "elementwise", "evaluate", "feedforward", "forward",
+    "init_params", "initializers", "load_fashion_mnist", "load_mnist", "load_model", "loss",
+    "make_model", "predict", "save_model", "sgd", "sizes_of",
+]

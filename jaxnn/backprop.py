@@ -1,0 +1,77 @@
+"""Hand-written backpropagation, BP1–BP4, per example and over a whole mini-batch.
+
+Both functions have the signature of :func:`jaxnn.autodiff_grad` and return the gradient of
+the mean cost over the mini-batch, so all three are interchangeable in training and are tested
+equal to each other in float64. With δ^l = ∂C/∂z^l:
+
+- BP1  δ^L = ∇_a C ⊙ σ'(z^L)               (``cost.delta``)
+- BP2  δ^l = ((w^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l)  (``activation.vjp``)
+- BP3  ∂C/∂b^l = δ^l
+- BP4  ∂C/∂w^l = δ^l (a^{l−1})ᵀ
+
+The derivations are in ``docs/backprop.md``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxnn.network import Model, _model, _rows, feedforward, require_differentiable, targets
+
+
+def model_backprop(model: Model, params, x, y):
+    """Matrix-based backprop over a mini-batch of rows: one pass, no loop over examples."""
+    zs, acts = feedforward(model, params, x)
+    m = x.shape[0]
+    # BP1; dividing by m here makes every later gradient that of the mean cost.
+    delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation) / m
+    grads = [None] * len(params)
+    for l in range(len(params) - 1, -1, -1):
+        grads[l] = {"w": delta.T @ acts[l], "b": jnp.sum(delta, axis=0)}  # BP4, BP3
+        if l:
+            delta = model.activation.vjp(zs[l - 1], acts[l], delta @ params[l]["w"])  # BP2
+    return grads
+
+
+def model_backprop_example(model: Model, params, x, y):
+    """network.py's ``backprop(x, y)``: the gradient of one example's cost (x, y vectors)."""
+    zs, acts = feedforward(model, params, x)
+    delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation)  # BP1
+    nabla = [None] * len(params)
+    for l in range(len(params) - 1, -1, -1):
+        nabla[l] = {"w": jnp.outer(delta, acts[l]), "b": delta}  # BP4, BP3
+        if l:
+            delta = model.activation.vjp(zs[l - 1], acts[l], params[l]["w"].T @ delta)  # BP2
+    return nabla
+
+
+def model_backprop_per_example(model: Model, params, x, y):
+    """network.py's ``update_mini_batch`` gradient: per-example backprop, summed, over m."""
+
+    def add_example(total, xy):
+        nabla = model_backprop_example(model, params, *xy)
+        return jax.tree_util.tree_map(jnp.add, total, nabla), None
+
+    zero = jax.tree_util.tree_map(jnp.zeros_like, params)
+    total, _ = jax.lax.scan(add_example, zero, (x, y))
+    return jax.tree_util.tree_map(lambda t: t / x.shape[0], total)
+
+
+def _public(model_fn):
+    def grad(params, x, y, **components):
+        model = _model(components)
+        require_differentiable(model)
+        x = _rows(params, x)
+        y = targets(y, params[-1]["w"].shape[0], x.dtype).reshape(x.shape[0], -1)
+        return model_fn(model, params, x, y)
+
+    grad.__name__ = model_fn.__name__.replace("model_", "")
+    grad.__doc__ = model_fn.__doc__ + "\n\n    Same signature as :func:`jaxnn.autodiff_grad`."
+    return grad
+
+
+backprop = _public(model_backprop)
+backprop_per_example = _public(model_backprop_per_example)
+
+__all__ = ["backprop", "backprop_per_example", "model_backprop", "model_backprop_per_example"]

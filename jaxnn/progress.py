@@ -1,0 +1,71 @@
+"""A progress bar over epochs: tqdm when it is installed (``pip install jaxnn[progress]``),
+else a plain one-line bar on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class _PlainBar:
+    def __init__(self, total, desc, file):
+        self.total, self.desc, self.file, self.n = total, desc, file, 0
+        self.start = time.perf_counter()
+        self.postfix = ""
+        self._draw()
+
+    def _draw(self):
+        width = 24
+        done = int(width * self.n / self.total) if self.total else width
+        elapsed = time.perf_counter() - self.start
+        self.file.write(
+            f"\r{self.desc} [{'#' * done}{'.' * (width - done)}] {self.n}/{self.total} "
+            f"{elapsed:5.1f}s {self.postfix}"
+        )
+        self.file.flush()
+
+    def update(self, n=1):
+        self.n += n
+        self._draw()
+
+    def set_postfix_str(self, s):
+        self.postfix = s
+        self._draw()
+
+    def write(self, line):
+        self.file.write("\r\033[K" + line + "\n")
+        self._draw()
+
+    def close(self):
+        self.file.write("\n")
+        self.file.flush()
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s):
+        pass
+
+    def write(self, line):
+        print(line, flush=True)
+
+    def close(self):
+        pass
+
+
+def bar(total: int, desc: str = "training", enabled: bool = True):
+    """Returns an object with ``update``, ``set_postfix_str``, ``write`` and ``close``."""
+    if not enabled:
+        return _NoBar()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _PlainBar(total, desc, sys.stderr)
+
+    class _Tqdm(tqdm):
+        def write(self, line):  # tqdm.write keeps the bar below the printed lines
+            tqdm.write(line, file=sys.stdout)
+
+    return _Tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr, leave=False, dynamic_ncols=True)

@@ -1,0 +1,115 @@
+"""Registries of components by name, extended by third-party packages through entry points.
+
+Each kind of component (activation, cost, initializer, regularizer, layer) has one
+:class:`Registry`. Built-in components register themselves at import time. A third-party
+package adds its own by declaring an entry point in the group ``jaxnn.<kind>s``, for example::
+
+    [project.entry-points."jaxnn.activations"]
+    softplus = "my_package:softplus"
+
+where ``my_package.softplus`` is a record of the right type (or a zero-argument function that
+returns one). Entry points are loaded lazily, the first time a registry is listed or searched.
+"""
+
+from __future__ import annotations
+
+import warnings
+from importlib import metadata
+from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Tuple, TypeVar
+
+from jaxnn.errors import JaxnnError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A name -> component mapping for one kind of component, with entry-point discovery."""
+
+    def __init__(self, kind: str, record_type: type, group: Optional[str] = None):
+        self.kind = kind
+        self.record_type = record_type
+        self.group = group or f"jaxnn.{kind}s"
+        self._items: Dict[str, T] = {}
+        self._plugins_loaded = False
+        self._plugin_origin: Dict[str, str] = {}
+
+    def register(self, item: T, name: Optional[str] = None, *, replace: bool = False) -> T:
+        """Adds ``item`` under ``name`` (default: ``item.name``) and returns it."""
+        if not isinstance(item, self.record_type):
+            raise JaxnnError(
+                f"a {self.kind} must be a {self.record_type.__name__} record, got "
+                f"{type(item).__name__}: build it with jaxnn.{self.record_type.__name__}(...)"
+            )
+        name = name or getattr(item, "name")
+        if not replace and name in self._items:
+            raise JaxnnError(
+                f"a {self.kind} named {name!r} is already registered: pick another name, "
+                "or pass replace=True to override it"
+            )
+        self._items[name] = item
+        return item
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in _entry_points(self.group):
+            if ep.name in self._items:
+                continue  # built-ins win; a plugin cannot silently replace one
+            try:
+                obj = ep.load()
+                if callable(obj) and not isinstance(obj, self.record_type):
+                    obj = obj()
+                self.register(obj, ep.name)
+                self._plugin_origin[ep.name] = ep.value
+            except Exception as exc:  # a broken plugin must not break the library
+                warnings.warn(
+                    f"jaxnn: skipping {self.kind} plugin {ep.name!r} ({ep.value}): {exc}",
+                    stacklevel=2,
+                )
+
+    def names(self) -> List[str]:
+        """The registered names, built-ins and plugins, sorted."""
+        self._load_plugins()
+        return sorted(self._items)
+
+    def plugins(self) -> Dict[str, str]:
+        """The names that came from entry points, with where each came from."""
+        self._load_plugins()
+        return dict(self._plugin_origin)
+
+    def get(self, name_or_item: Any) -> T:
+        """Returns the component for a name, or the record itself when given one."""
+        if isinstance(name_or_item, self.record_type):
+            return name_or_item
+        if not isinstance(name_or_item, str):
+            raise JaxnnError(
+                f"expected a {self.kind} name or {self.record_type.__name__} record, "
+                f"got {type(name_or_item).__name__}"
+            )
+        if name_or_item not in self._items:
+            self._load_plugins()
+        try:
+            return self._items[name_or_item]
+        except KeyError:
+            raise JaxnnError(
+                f"unknown {self.kind} {name_or_item!r}: choose one of "
+                f"{', '.join(self.names())}"
+            ) from None
+
+    def __contains__(self, name: str) -> bool:
+        self._load_plugins()
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def items(self) -> List[Tuple[str, T]]:
+        return [(n, self._items[n]) for n in self.names()]
+
+
+def _entry_points(group: str):
+    try:
+        return list(metadata.entry_points(group=group))
+    except TypeError:  # Python < 3.10 API; kept for safety
+        return list(metadata.entry_points().get(group, []))

@@ -1,0 +1,5 @@
+"""Test settings: float64 everywhere, so that gradient paths can be compared to 1e-10."""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)

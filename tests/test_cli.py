@@ -1,0 +1,48 @@
+import subprocess
+import sys
+
+import pytest
+
+from jaxnn.cli import main
+
+
+def test_train_save_evaluate(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    assert main(["train", "--sizes", "784,16,10", "--epochs", "2", "--train-size", "3000", "--eta", "3.0",
+                 "--no-progress", "--save", str(model)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("Epoch 0: ") and lines[0].endswith(" / 10000")
+    assert lines[1].startswith("Epoch 1: ")
+    assert "Best epoch" in out and "Saved the model" in out
+    final = int(lines[1].split(":")[1].split("/")[0])
+    assert final > 5000  # far above chance (1,000) after 2 short epochs
+    assert main(["evaluate", str(model)]) == 0
+    assert f"{final} / 10000 correct" in capsys.readouterr().out
+
+
+def test_plugin_works_by_name_in_the_cli(capsys):
+    assert main(["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "500", "--activation", "softplus",
+                 "--output-activation", "sigmoid", "--init", "default", "--eta", "0.5", "--no-progress"]) == 0
+    assert "Epoch 0: " in capsys.readouterr().out
+    assert main(["list"]) == 0
+    assert "softplus (plugin: jaxnn_softplus:softplus)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--activation", "nope"], "unknown activation 'nope'"),
+    (["train", "--sizes", "100,10"], "--sizes must start with 784"),
+    (["train", "--eta", "-1"], "eta must be"),
+    (["train", "--mini-batch-size", "60000", "--train-size", "100"], "larger than the 100"),
+    (["evaluate", "missing.npz"], "no model file"),
+    (["train", "--activation", "step"], "no useful derivative"),
+])
+def test_cli_errors_are_one_line(args, message, capsys):
+    assert main(args + ["--no-progress"] if args[0] == "train" else args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("jaxnn: error:") and "Traceback" not in err
+
+
+def test_python_dash_m_entry_point():
+    out = subprocess.run([sys.executable, "-m", "jaxnn", "list"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "costs: cross-entropy, log-likelihood, quadratic" in out.stdout

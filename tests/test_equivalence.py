@@ -1,0 +1,157 @@
+"""The spine of jaxnn's verification: every hand-written gradient equals jax.grad.
+
+The combinations are generated from the registries, so a new activation or cost, built in or
+from a plugin, is checked here without anyone writing a new test.
+"""
+
+import itertools
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+import jaxnn
+from jaxnn.backprop import model_backprop, model_backprop_per_example
+from jaxnn.network import model_autodiff_grad, model_loss
+
+DIFFERENTIABLE = [n for n, a in jaxnn.activations.items() if a.differentiable]
+COSTS = jaxnn.costs.names()
+
+
+def _combinations():
+    """(hidden, output, cost) triples: every hidden activation with every cost, and every
+    output activation that each cost accepts."""
+    combos = set()
+    for cost in COSTS:
+        c = jaxnn.costs.get(cost)
+        valid_out = [o for o in DIFFERENTIABLE if c.unsupported(jaxnn.activations.get(o)) is None]
+        assert valid_out, f"no registered activation can feed cost {cost}"
+        for hidden in DIFFERENTIABLE:
+            out = hidden if hidden in valid_out else sorted(valid_out)[0]
+            combos.add((hidden, out, cost))
+        for out in valid_out:
+            combos.add(("sigmoid", out, cost))
+    return sorted(combos)
+
+
+COMBINATIONS = _combinations()
+
+
+def _random_problem(seed, out_act, positive_bias=False):
+    """A random architecture (1-4 hidden layers, random widths) and a random batch, float64.
+
+    ``positive_bias`` keeps ReLU units alive, so that their gradients are not all zero.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = [int(rng.integers(2, 7)) for _ in range(int(rng.integers(3, 7)))]
+    params = jaxnn.init_params(jax.random.key(seed), sizes, "default", dtype=jnp.float64)
+    if positive_bias:
+        params = [{"w": p["w"], "b": jnp.abs(p["b"]) + 0.5} for p in params]
+    m = int(rng.integers(1, 6))
+    x = jnp.asarray(rng.normal(size=(m, sizes[0])))
+    if out_act == "softmax" or rng.random() < 0.5:
+        y = jax.nn.one_hot(rng.integers(0, sizes[-1], m), sizes[-1], dtype=jnp.float64)
+    else:
+        y = jnp.asarray(rng.uniform(0.05, 0.95, size=(m, sizes[-1])))
+    return params, x, y
+
+
+@pytest.mark.parametrize("hidden,out,cost", COMBINATIONS, ids=["-".join(c) for c in COMBINATIONS])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed):
+    model = jaxnn.make_model(hidden, out, cost)
+    params, x, y = _random_problem(seed + 10 * COMBINATIONS.index((hidden, out, cost)), out, "relu" in (hidden, out))
+    if cost == "log-likelihood" and out != "softmax":
+        y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
+    # one compiled program per case: eager dispatch would compile every op for every new shape
+    reference, matrix, per_example = jax.jit(
+        lambda p, x, y: [f(model, p, x, y) for f in (model_autodiff_grad, model_backprop, model_backprop_per_example)]
+    )(params, x, y)
+    chex.assert_tree_all_finite(reference)
+    chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
+    chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
+    # and the gradient is not trivially zero
+    assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree_util.tree_leaves(reference)) > 1e-8
+
+
+@pytest.mark.parametrize("hidden,out,cost", COMBINATIONS[::3], ids=["-".join(c) for c in COMBINATIONS[::3]])
+def test_loss_passes_finite_difference_check(hidden, out, cost):
+    model = jaxnn.make_model(hidden, out, cost)
+    params, x, y = _random_problem(7, out, "relu" in (hidden, out))
+    if cost == "log-likelihood":
+        y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
+    check_grads(jax.jit(lambda p: model_loss(model, p, x, y)), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_activation_derivative_matches_jax(name):
+    act = jaxnn.activations.get(name)
+    z = jnp.asarray(np.random.default_rng(3).normal(size=(4, 5)))
+    g = jnp.asarray(np.random.default_rng(4).normal(size=(4, 5)))
+    _, vjp = jax.vjp(act.fn, z)
+    chex.assert_trees_all_close(act.vjp(z, act.fn(z), g), vjp(g)[0], rtol=1e-10, atol=1e-12)
+    if act.prime is not None:
+        elementwise = jax.vmap(jax.vmap(jax.grad(lambda s: act.fn(s[None])[0])))(z)
+        chex.assert_trees_all_close(act.prime(z), elementwise, rtol=1e-10, atol=1e-12)
+
+
+def test_public_gradient_functions_share_one_signature():
+    params, x, y = _random_problem(5, "sigmoid")
+    labels = jnp.argmax(y, axis=1)
+    kw = dict(cost="cross-entropy", activation="tanh", output_activation="sigmoid")
+    ref = jaxnn.autodiff_grad(params, x, labels, **kw)
+    chex.assert_trees_all_close(jaxnn.backprop(params, x, labels, **kw), ref, rtol=1e-10)
+    chex.assert_trees_all_close(jaxnn.backprop_per_example(params, x, labels, **kw), ref, rtol=1e-10)
+    chex.assert_trees_all_equal_structs(ref, params)
+
+
+def test_softmax_jacobian_is_diag_a_minus_a_a_transpose():
+    z = jnp.array([0.3, -1.2, 2.0, 0.1])
+    a = jaxnn.activations.get("softmax").fn(z)
+    chex.assert_trees_all_close(jax.jacobian(jaxnn.activations.get("softmax").fn)(z),
+                                jnp.diag(a) - jnp.outer(a, a), rtol=1e-12)
+
+
+def test_step_activation_refuses_to_differentiate():
+    params = jaxnn.init_params(jax.random.key(0), [3, 2], dtype=jnp.float64)
+    x = jnp.ones((2, 3))
+    for grad in (jaxnn.autodiff_grad, jaxnn.backprop, jaxnn.backprop_per_example):
+        with pytest.raises(jaxnn.NotDifferentiableError, match="no useful derivative"):
+            grad(params, x, jnp.array([0, 1]), activation="step")
+    # but the forward pass works: it is the book's perceptron
+    assert set(np.unique(np.asarray(jaxnn.forward(params, x, activation="step")))) <= {0.0, 1.0}
+
+
+def test_cross_entropy_is_finite_at_saturated_outputs():
+    ce = jaxnn.costs.get("cross-entropy")
+    a = jnp.array([[0.0, 1.0, 1.0, 0.0]])
+    y = jnp.array([[0.0, 1.0, 0.0, 1.0]])
+    c = ce.fn(a, y)
+    assert np.isfinite(np.asarray(c)).all() and float(c[0]) > 30  # large, not inf/NaN
+    assert float(ce.fn(jnp.array([[0.0, 1.0]]), jnp.array([[0.0, 1.0]]))[0]) < 1e-6
+    # from logits, the cost and its gradient stay finite and correct far into saturation
+    sig = jaxnn.activations.get("sigmoid")
+    z = jnp.array([[800.0, -800.0]])
+    y = jnp.array([[0.0, 1.0]])
+    chex.assert_trees_all_close(ce.value_z(z, y, sig), jnp.array([1600.0]))
+    g = jax.grad(lambda z: ce.value_z(z, y, sig).sum())(z)
+    chex.assert_trees_all_close(g, jnp.array([[1.0, -1.0]]))
+    chex.assert_trees_all_close(ce.delta(z, sig.fn(z), y, sig), g)
+
+
+def test_plugin_activation_is_discovered_and_checked():
+    if "softplus" not in jaxnn.activations:
+        pytest.fail("the example plugin is not installed: pip install ./examples/plugin-softplus")
+    assert jaxnn.activations.plugins()["softplus"] == "jaxnn_softplus:softplus"
+    assert any(h == "softplus" for h, _, _ in COMBINATIONS)
+
+
+def test_every_differentiable_activation_and_cost_is_covered():
+    hidden = {h for h, _, _ in COMBINATIONS}
+    outputs = {o for _, o, _ in COMBINATIONS}
+    assert hidden == set(DIFFERENTIABLE)
+    assert {c for _, _, c in COMBINATIONS} == set(COSTS)
+    assert {"sigmoid", "softmax"} <= outputs
