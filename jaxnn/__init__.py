@@ -28,14 +28,15 @@ from jaxnn.network import (
     make_model,
     predict,
 )
+from jaxnn.regularizers import Regularizer, regularizers
 from jaxnn.training import GRADIENTS, History, sgd
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "Cost", "Dataset", "GRADIENTS", "History", "Initializer", "JaxnnError", "Model",
-    "NotDifferentiableError", "Split", "accuracy", "activations", "autodiff_grad", "backprop",
+    "NotDifferentiableError", "Regularizer", "Split", "accuracy", "activations", "autodiff_grad", "backprop",
     "backprop_per_example", "costs", "elementwise", "evaluate", "feedforward", "forward",
     "init_params", "initializers", "load_fashion_mnist", "load_mnist", "load_model", "loss",
-    "make_model", "predict", "save_model", "sgd", "sizes_of",
+    "make_model", "predict", "regularizers", "save_model", "sgd", "sizes_of",
 ]

@@ -17,12 +17,27 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxnn.network import Model, _model, _rows, feedforward, require_differentiable, targets
+from jaxnn.network import Model, _prepare, feedforward, require_differentiable
 
 
-def model_backprop(model: Model, params, x, y):
+def _hidden_error(model, zs, acts, params, l, upstream, mask):
+    """BP2 for hidden layer l: back through the dropout mask, then the activation's Jacobian."""
+    if mask is not None:
+        upstream = upstream * mask
+    a = acts[l] if mask is None else model.activation.fn(zs[l - 1])  # σ(z) before masking
+    return model.activation.vjp(zs[l - 1], a, upstream)
+
+
+def _regularize(model, params, grads, reg_scale):
+    """Adds the penalty's hand-written gradient, (λ/n)·∂penalty/∂w, to the weight gradients."""
+    if model.regularizer.name == "none":
+        return grads
+    return [{"w": g["w"] + reg_scale * model.regularizer.grad(p["w"]), "b": g["b"]} for p, g in zip(params, grads)]
+
+
+def model_backprop(model: Model, params, x, y, reg_scale=0.0, masks=None):
     """Matrix-based backprop over a mini-batch of rows: one pass, no loop over examples."""
-    zs, acts = feedforward(model, params, x)
+    zs, acts = feedforward(model, params, x, masks)
     m = x.shape[0]
     # BP1; dividing by m here makes every later gradient that of the mean cost.
     delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation) / m
@@ -30,41 +45,45 @@ def model_backprop(model: Model, params, x, y):
     for l in range(len(params) - 1, -1, -1):
         grads[l] = {"w": delta.T @ acts[l], "b": jnp.sum(delta, axis=0)}  # BP4, BP3
         if l:
-            delta = model.activation.vjp(zs[l - 1], acts[l], delta @ params[l]["w"])  # BP2
-    return grads
+            delta = _hidden_error(model, zs, acts, params, l, delta @ params[l]["w"],
+                                  None if masks is None else masks[l - 1])  # BP2
+    return _regularize(model, params, grads, reg_scale)
 
 
-def model_backprop_example(model: Model, params, x, y):
+def model_backprop_example(model: Model, params, x, y, masks=None):
     """network.py's ``backprop(x, y)``: the gradient of one example's cost (x, y vectors)."""
-    zs, acts = feedforward(model, params, x)
+    zs, acts = feedforward(model, params, x, masks)
     delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation)  # BP1
     nabla = [None] * len(params)
     for l in range(len(params) - 1, -1, -1):
         nabla[l] = {"w": jnp.outer(delta, acts[l]), "b": delta}  # BP4, BP3
         if l:
-            delta = model.activation.vjp(zs[l - 1], acts[l], params[l]["w"].T @ delta)  # BP2
+            delta = _hidden_error(model, zs, acts, params, l, params[l]["w"].T @ delta,
+                                  None if masks is None else masks[l - 1])  # BP2
     return nabla
 
 
-def model_backprop_per_example(model: Model, params, x, y):
+def model_backprop_per_example(model: Model, params, x, y, reg_scale=0.0, masks=None):
     """network.py's ``update_mini_batch`` gradient: per-example backprop, summed, over m."""
 
-    def add_example(total, xy):
-        nabla = model_backprop_example(model, params, *xy)
+    def add_example(total, xym):
+        x1, y1, m1 = xym
+        nabla = model_backprop_example(model, params, x1, y1, m1)
         return jax.tree_util.tree_map(jnp.add, total, nabla), None
 
+    m = x.shape[0]
+    row_masks = None if masks is None else [jnp.broadcast_to(k, (m, p["w"].shape[0])) for k, p in zip(masks, params)]
     zero = jax.tree_util.tree_map(jnp.zeros_like, params)
-    total, _ = jax.lax.scan(add_example, zero, (x, y))
-    return jax.tree_util.tree_map(lambda t: t / x.shape[0], total)
+    total, _ = jax.lax.scan(add_example, zero, (x, y, row_masks))
+    grads = jax.tree_util.tree_map(lambda t: t / m, total)
+    return _regularize(model, params, grads, reg_scale)
 
 
 def _public(model_fn):
     def grad(params, x, y, **components):
-        model = _model(components)
+        model, x, y, reg_scale, masks = _prepare(params, x, y, components)
         require_differentiable(model)
-        x = _rows(params, x)
-        y = targets(y, params[-1]["w"].shape[0], x.dtype).reshape(x.shape[0], -1)
-        return model_fn(model, params, x, y)
+        return model_fn(model, params, x, y, reg_scale, masks)
 
     grad.__name__ = model_fn.__name__.replace("model_", "")
     grad.__doc__ = model_fn.__doc__ + "\n\n    Same signature as :func:`jaxnn.autodiff_grad`."

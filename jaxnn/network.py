@@ -21,20 +21,35 @@ import jax.numpy as jnp
 
 from jaxnn import activations as _act
 from jaxnn import costs as _costs
+from jaxnn import regularizers as _reg
 from jaxnn.activations import Activation
 from jaxnn.costs import Cost
 from jaxnn.errors import JaxnnError, NotDifferentiableError
+from jaxnn.regularizers import Regularizer
+
+DROPOUT_MODES = (None, "book", "inverted")
 
 
 class Model(NamedTuple):
-    """The components of a fully connected network (hashable, so it can be a static jit argument)."""
+    """The components of a fully connected network (hashable, so it can be a static jit argument).
+
+    Attributes:
+      activation, output_activation, cost: component records.
+      regularizer: the weight penalty; its strength λ/n is a run-time number, not part of the model.
+      dropout: ``None``, ``"book"`` (drop hidden units in training, scale them by 1 − p at test
+        time, as network3 does) or ``"inverted"`` (scale by 1/(1 − p) in training instead).
+        The rate p is a run-time number too.
+    """
 
     activation: Activation
     output_activation: Activation
     cost: Cost
+    regularizer: Regularizer = _reg.none
+    dropout: Optional[str] = None
 
 
-def make_model(activation="sigmoid", output_activation=None, cost="quadratic") -> Model:
+def make_model(activation="sigmoid", output_activation=None, cost="quadratic", regularizer="none",
+               dropout=None) -> Model:
     """Resolves component names into a :class:`Model` and checks that they fit together.
 
     Args:
@@ -42,6 +57,8 @@ def make_model(activation="sigmoid", output_activation=None, cost="quadratic") -
       output_activation: the output layer's; defaults to ``activation`` (network.py uses
         sigmoid everywhere).
       cost: the cost (name or record).
+      regularizer: the weight penalty (``"none"``, ``"l2"``, ``"l1"`` or a record).
+      dropout: ``None``, ``"book"`` or ``"inverted"``; see :class:`Model`.
     """
     if isinstance(activation, Model):
         return activation
@@ -51,13 +68,41 @@ def make_model(activation="sigmoid", output_activation=None, cost="quadratic") -
     reason = cost.unsupported(out)
     if reason:
         raise JaxnnError(reason)
-    return Model(act, out, cost)
+    if dropout not in DROPOUT_MODES:
+        raise JaxnnError(f"dropout must be one of None, 'book' or 'inverted', got {dropout!r}")
+    return Model(act, out, cost, _reg.get(regularizer), dropout)
 
 
 def _model(components) -> Model:
     if isinstance(components.get("model"), Model):
         return components["model"]
     return make_model(**components)
+
+
+def penalty(model: Model, params):
+    """Σ over layers of the regularizer's penalty on the weights (biases are not penalised)."""
+    return sum(model.regularizer.penalty(layer["w"]) for layer in params)
+
+
+def dropout_masks(model: Model, params, key, p_dropout, m: int, dtype):
+    """Training-time multipliers for each hidden layer's activations: 0 for a dropped unit,
+    1 (book) or 1/(1 − p) (inverted) for a kept one. ``None`` without dropout."""
+    if model.dropout is None:
+        return None
+    keep = 1 - jnp.asarray(p_dropout, dtype)
+    keys = jax.random.split(key, len(params) - 1)
+    masks = []
+    for k, layer in zip(keys, params[:-1]):
+        mask = jax.random.bernoulli(k, keep, (m, layer["w"].shape[0])).astype(dtype)
+        masks.append(mask / keep if model.dropout == "inverted" else mask)
+    return masks
+
+
+def test_masks(model: Model, params, p_dropout, dtype):
+    """Test-time multipliers: 1 − p on every hidden layer in the book's form, none otherwise."""
+    if model.dropout != "book":
+        return None
+    return [1 - jnp.asarray(p_dropout, dtype)] * (len(params) - 1)
 
 
 def require_differentiable(model: Model) -> None:
@@ -68,12 +113,16 @@ def require_differentiable(model: Model) -> None:
             raise NotDifferentiableError(f"activation {a.name!r} has no derivative")
 
 
-def feedforward(model: Model, params, x) -> Tuple[list, list]:
+def feedforward(model: Model, params, x, masks=None) -> Tuple[list, list]:
     """Runs the network, keeping every layer's z and activation (for backprop).
+
+    Args:
+      masks: optional multipliers for each hidden layer's activations (dropout), from
+        :func:`dropout_masks` or :func:`test_masks`.
 
     Returns:
       ``(zs, activations)``: ``zs[l]`` is z^{l+1}, ``activations[0]`` is x and
-      ``activations[l+1] = σ(zs[l])``.
+      ``activations[l+1] = σ(zs[l])``, times its mask for a hidden layer.
     """
     a = x
     zs, acts = [], [x]
@@ -81,6 +130,8 @@ def feedforward(model: Model, params, x) -> Tuple[list, list]:
     for l, layer in enumerate(params):
         z = a @ layer["w"].T + layer["b"]
         a = (model.output_activation if l == last else model.activation).fn(z)
+        if masks is not None and l < last:
+            a = a * masks[l]
         zs.append(z)
         acts.append(a)
     return zs, acts
@@ -94,19 +145,22 @@ def targets(y, n_out: int, dtype) -> jax.Array:
     return y.astype(dtype)
 
 
-def model_forward(model: Model, params, x):
-    return feedforward(model, params, x)[1][-1]
+def model_forward(model: Model, params, x, masks=None):
+    return feedforward(model, params, x, masks)[1][-1]
 
 
-def model_loss(model: Model, params, x, y):
-    """Mean cost over the rows of ``x`` (y one-hot)."""
-    zs, _ = feedforward(model, params, x)
-    return jnp.mean(model.cost.value_z(zs[-1], y, model.output_activation))
+def model_loss(model: Model, params, x, y, reg_scale=0.0, masks=None):
+    """Mean cost over the rows of ``x`` (y one-hot), plus ``reg_scale`` (λ/n) times the penalty."""
+    zs, _ = feedforward(model, params, x, masks)
+    c = jnp.mean(model.cost.value_z(zs[-1], y, model.output_activation))
+    if model.regularizer.name == "none":
+        return c
+    return c + reg_scale * penalty(model, params)
 
 
-def model_autodiff_grad(model: Model, params, x, y):
+def model_autodiff_grad(model: Model, params, x, y, reg_scale=0.0, masks=None):
     """``jax.grad`` of :func:`model_loss`: the reference every hand-written path must equal."""
-    return jax.grad(lambda p: model_loss(model, p, x, y))(params)
+    return jax.grad(lambda p: model_loss(model, p, x, y, reg_scale, masks))(params)
 
 
 def _rows(params, x):
@@ -120,20 +174,39 @@ def forward(params, x, **components):
     return model_forward(_model(components), params, x)
 
 
-def loss(params, x, y, **components):
-    """Mean cost of the mini-batch ``(x, y)``; ``components`` as in :func:`make_model`."""
+def _prepare(params, x, y, components):
+    """Resolves the components and shapes the inputs of the public loss and gradient functions.
+
+    ``lmbda`` and ``n`` give the regularization strength λ/n (n defaults to the number of rows);
+    ``masks`` are dropout multipliers (see :func:`dropout_masks`).
+    """
+    components = dict(components)
+    lmbda = components.pop("lmbda", 0.0)
+    n = components.pop("n", None)
+    masks = components.pop("masks", None)
+    if lmbda and components.get("regularizer", "none") == "none":
+        components["regularizer"] = "l2"
     model = _model(components)
     x = _rows(params, x)
-    return model_loss(model, params, x, targets(y, params[-1]["w"].shape[0], x.dtype).reshape(x.shape[0], -1))
+    y = targets(y, params[-1]["w"].shape[0], x.dtype).reshape(x.shape[0], -1)
+    return model, x, y, lmbda / (n or x.shape[0]), masks
+
+
+def loss(params, x, y, **components):
+    """Mean cost of the mini-batch ``(x, y)``, plus (λ/n)·penalty when ``lmbda`` is given.
+
+    Keyword args: the components of :func:`make_model`, and ``lmbda``, ``n`` (the training-set
+    size in λ/n; default the number of rows) and ``masks`` (dropout multipliers).
+    """
+    model, x, y, reg_scale, masks = _prepare(params, x, y, components)
+    return model_loss(model, params, x, y, reg_scale, masks)
 
 
 def autodiff_grad(params, x, y, **components):
     """Gradient of :func:`loss` from ``jax.grad``; same pytree structure as ``params``."""
-    model = _model(components)
+    model, x, y, reg_scale, masks = _prepare(params, x, y, components)
     require_differentiable(model)
-    x = _rows(params, x)
-    y = targets(y, params[-1]["w"].shape[0], x.dtype).reshape(x.shape[0], -1)
-    return model_autodiff_grad(model, params, x, y)
+    return model_autodiff_grad(model, params, x, y, reg_scale, masks)
 
 
 def predict(params, x, **components):

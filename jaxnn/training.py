@@ -21,7 +21,16 @@ from jaxnn import progress
 from jaxnn.backprop import model_backprop, model_backprop_per_example
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import sizes_of
-from jaxnn.network import Model, feedforward, make_model, model_autodiff_grad, require_differentiable
+from jaxnn.network import (
+    Model,
+    dropout_masks,
+    feedforward,
+    make_model,
+    model_autodiff_grad,
+    penalty,
+    require_differentiable,
+    test_masks,
+)
 from jaxnn.validation import as_inputs, as_targets, positive_float, positive_int
 
 #: The gradient paths, by name; each maps (model, params, x, y_one_hot) to the mean-cost gradient.
@@ -36,30 +45,53 @@ GRADIENTS: Dict[str, Callable] = {
 class History:
     """What happened in each epoch of :func:`sgd`.
 
+    The four lists of network2's ``SGD`` are here as ``evaluation_cost``,
+    ``evaluation_correct``, ``training_cost`` and ``training_correct`` (each empty unless
+    monitored); :meth:`network2_lists` returns them in network2's order.
+
     Attributes:
       epoch: epoch numbers, from 0 as network.py prints them.
-      evaluation_correct: correctly classified evaluation examples per epoch (empty without
-        evaluation data).
+      evaluation_correct: correctly classified evaluation examples per epoch.
       evaluation_size: the number of evaluation examples.
+      evaluation_cost, training_cost: the regularized cost per epoch, network2's total_cost.
+      training_correct, training_size: the same for the training data.
+      eta: the learning rate used in each epoch (it changes under a schedule).
       seconds: wall time of each epoch's training call (the first includes compilation).
+      stopped: why training ended before ``epochs``, or ``None``.
     """
 
     epoch: List[int] = dataclasses.field(default_factory=list)
     evaluation_correct: List[int] = dataclasses.field(default_factory=list)
     evaluation_size: int = 0
+    evaluation_cost: List[float] = dataclasses.field(default_factory=list)
+    training_cost: List[float] = dataclasses.field(default_factory=list)
+    training_correct: List[int] = dataclasses.field(default_factory=list)
+    training_size: int = 0
+    eta: List[float] = dataclasses.field(default_factory=list)
     seconds: List[float] = dataclasses.field(default_factory=list)
+    stopped: Optional[str] = None
 
     @property
     def evaluation_accuracy(self) -> List[float]:
         """Evaluation accuracy per epoch, as fractions."""
         return [c / self.evaluation_size for c in self.evaluation_correct]
 
+    @property
+    def training_accuracy(self) -> List[float]:
+        """Training accuracy per epoch, as fractions."""
+        return [c / self.training_size for c in self.training_correct]
+
     def best(self) -> Tuple[int, float]:
         """The best epoch and its evaluation accuracy (the figure the book reports)."""
         if not self.evaluation_correct:
-            raise JaxnnError("no evaluation data were given, so there is no best epoch")
+            raise JaxnnError("no evaluation accuracy was recorded (pass evaluation_data), so there is no best epoch")
         i = int(np.argmax(self.evaluation_correct))
         return self.epoch[i], self.evaluation_correct[i] / self.evaluation_size
+
+    def network2_lists(self):
+        """``(evaluation_cost, evaluation_accuracy, training_cost, training_accuracy)`` as network2
+        returns them (accuracies as counts)."""
+        return (self.evaluation_cost, self.evaluation_correct, self.training_cost, self.training_correct)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -72,47 +104,93 @@ def _gather_targets(y, idx, n_out, dtype):
     return yb.astype(dtype)
 
 
-@functools.lru_cache(maxsize=64)
-def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int):
-    """The compiled epoch for ``n`` examples: ``epoch(params, key, x, y, eta) -> params``.
+def _book_sgd_update(params, grads, velocity, hp):
+    """w ← w − η∇C, or with momentum μ: v ← μv − η∇C, w ← w + v (the book's chapter 3 rule)."""
+    if velocity is None:
+        return jax.tree_util.tree_map(lambda p, g: p - hp["eta"] * g, params, grads), None
+    velocity = jax.tree_util.tree_map(lambda v, g: hp["momentum"] * v - hp["eta"] * g, velocity, grads)
+    return jax.tree_util.tree_map(jnp.add, params, velocity), velocity
 
-    The permutation is split into ``n // m`` full mini-batches, scanned, and, when ``m`` does not
-    divide ``n``, one last short mini-batch of ``n % m`` examples, stepped with ``eta`` over its
-    own size exactly as network.py does.
+
+@functools.lru_cache(maxsize=64)
+def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False):
+    """The compiled epoch for ``n`` examples: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
+
+    ``hp`` holds the run-time numbers ``eta``, ``reg_scale`` (λ/n), ``p_dropout`` and ``momentum``,
+    so changing them never recompiles, and ``jax.vmap`` can batch them for sweeps. The
+    permutation is split into ``n // m`` full mini-batches, scanned, and, when ``m`` does not
+    divide ``n``, one last short mini-batch of ``n % m`` examples, stepped with η over its own
+    size exactly as network.py does.
     """
     grad = GRADIENTS[gradient]
     m = mini_batch_size
     n_full, rem = divmod(n, m)
 
-    def sgd_step(params, x, y, idx, eta):
+    def sgd_step(state, x, y, idx, hp, key):
+        params, opt_state = state
         n_out = params[-1]["w"].shape[0]
         xb = x[idx]
         yb = _gather_targets(y, idx, n_out, xb.dtype)
-        g = grad(model, params, xb, yb)
-        return jax.tree_util.tree_map(lambda p, d: p - eta * d, params, g)
+        masks = dropout_masks(model, params, key, hp["p_dropout"], idx.shape[0], xb.dtype)
+        g = grad(model, params, xb, yb, hp["reg_scale"], masks)
+        if optimizer is None:
+            return _book_sgd_update(params, g, opt_state if momentum else None, hp)
+        updates, opt_state = optimizer.update(g, opt_state, params)
+        return jax.tree_util.tree_map(jnp.add, params, updates), opt_state
 
-    def epoch(params, key, x, y, eta):
-        perm = jax.random.permutation(key, n)
-        eta = jnp.asarray(eta, x.dtype)
+    def epoch(state, key, x, y, hp):
+        perm_key, dropout_key = jax.random.split(key)
+        perm = jax.random.permutation(perm_key, n)
+        hp = {k: jnp.asarray(v, x.dtype) for k, v in hp.items()}
         if n_full:
             batches = perm[: n_full * m].reshape(n_full, m)
-            params, _ = jax.lax.scan(lambda p, idx: (sgd_step(p, x, y, idx, eta), None), params, batches)
+            steps = jnp.arange(n_full)
+
+            def body(st, inputs):
+                idx, i = inputs
+                return sgd_step(st, x, y, idx, hp, jax.random.fold_in(dropout_key, i)), None
+
+            state, _ = jax.lax.scan(body, state, (batches, steps))
         if rem:
-            params = sgd_step(params, x, y, perm[n_full * m :], eta)
-        return params
+            state = sgd_step(state, x, y, perm[n_full * m :], hp, jax.random.fold_in(dropout_key, n_full))
+        return state
 
     return jax.jit(epoch, donate_argnums=0)
 
 
 @functools.lru_cache(maxsize=64)
 def evaluate_fn(model: Model):
-    """The compiled count of correct argmax predictions: ``f(params, x, labels) -> int``."""
+    """The compiled count of correct argmax predictions: ``f(params, x, labels, p_dropout) -> int``."""
 
-    def count(params, x, labels):
-        a = feedforward(model, params, x)[1][-1]
+    def count(params, x, labels, p_dropout=0.0):
+        a = feedforward(model, params, x, test_masks(model, params, p_dropout, x.dtype))[1][-1]
         return jnp.sum(jnp.argmax(a, axis=-1) == labels)
 
     return jax.jit(count)
+
+
+@functools.lru_cache(maxsize=64)
+def metrics_fn(model: Model):
+    """The compiled ``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``: network2's
+    ``total_cost`` (mean cost plus (λ/n)·penalty) and ``accuracy`` in one pass."""
+
+    def metrics(params, x, y, reg_scale, p_dropout):
+        n_out = params[-1]["w"].shape[0]
+        masks = test_masks(model, params, p_dropout, x.dtype)
+        zs, acts = feedforward(model, params, x, masks)
+        labels = y if y.ndim == 1 else jnp.argmax(y, axis=-1)
+        yy = jax.nn.one_hot(y, n_out, dtype=x.dtype) if y.ndim == 1 else y.astype(x.dtype)
+        cost = jnp.mean(model.cost.fn(acts[-1], yy))
+        if model.regularizer.name != "none":
+            cost = cost + reg_scale * penalty(model, params)
+        return cost, jnp.sum(jnp.argmax(acts[-1], axis=-1) == labels)
+
+    return jax.jit(metrics)
+
+
+@jax.jit
+def _all_finite(tree):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(t)) for t in jax.tree_util.tree_leaves(tree)]))
 
 
 def as_key(key):
@@ -131,6 +209,21 @@ def epoch_key(key, epoch: int):
     return jax.random.fold_in(key, epoch)
 
 
+def epoch_order(key, epoch: int, n: int):
+    """The order in which :func:`sgd` visits the n training examples in ``epoch``."""
+    return jax.random.permutation(jax.random.split(epoch_key(as_key(key), epoch))[0], n)
+
+
+def _pair(data, what, sizes):
+    try:
+        x, y = data
+    except (TypeError, ValueError):
+        raise JaxnnError(f"{what} must be a pair (x, y) of inputs and labels") from None
+    x = as_inputs(x, sizes[0], f"{what.split('_')[0]} inputs")
+    y = as_targets(y, len(x), sizes[-1], f"{what.split('_')[0]} labels")
+    return x, y
+
+
 def sgd(
     params,
     training_data,
@@ -144,31 +237,60 @@ def sgd(
     activation="sigmoid",
     output_activation=None,
     gradient: str = "backprop",
+    lmbda: float = 0.0,
+    regularizer: str = "l2",
+    p_dropout: float = 0.0,
+    dropout: str = "book",
+    momentum: float = 0.0,
+    optimizer=None,
+    monitor_evaluation_cost: bool = False,
+    monitor_evaluation_accuracy: bool = True,
+    monitor_training_cost: bool = False,
+    monitor_training_accuracy: bool = False,
+    early_stopping: Optional[int] = None,
+    halve_eta_after: Optional[int] = None,
+    min_eta_fraction: float = 1 / 128,
+    on_divergence: str = "stop",
     verbose: bool = False,
     show_progress: bool = False,
     callback: Optional[Callable] = None,
 ):
-    """Trains a fully connected network by mini-batch SGD, as network.py's ``SGD`` does.
+    """Trains a fully connected network by mini-batch SGD, as network.py's and network2.py's ``SGD``.
 
-    Each epoch reshuffles the training data (from ``key``), steps through mini-batches of
-    ``mini_batch_size`` with w ← w − (η/m) Σ_x ∇C_x, and then counts correct evaluation
-    predictions. When ``mini_batch_size`` does not divide the number of examples, the last
+    Each epoch reshuffles the training data (from ``key``) and steps through mini-batches of
+    ``mini_batch_size`` with w ← w − η(∇C₀ + (λ/n)∂penalty/∂w), where ∇C₀ is the mean gradient
+    over the mini-batch and n the number of training examples: for L2 that is network2's
+    w ← (1 − ηλ/n)w − (η/m)Σ_x ∇C_x. When ``mini_batch_size`` does not divide n, the last
     mini-batch of each epoch is short and steps with η over its own size, as in network.py.
 
     Args:
       params: initial parameters (from :func:`jaxnn.init_params`); not modified.
       training_data: ``(x, y)`` with ``x`` of shape ``(n, sizes[0])`` and ``y`` integer labels
         ``(n,)`` or target rows ``(n, sizes[-1])``.
-      epochs: number of passes over the training data.
+      epochs: the most passes over the training data.
       mini_batch_size: examples per gradient step (the book's m).
-      eta: the learning rate η.
-      key: a ``jax.random`` key (or integer seed) for the shuffles.
+      eta: the learning rate η of the built-in SGD.
+      key: a ``jax.random`` key (or integer seed) for the shuffles and dropout masks.
       evaluation_data: optional ``(x, labels)`` scored after every epoch (network.py's
-        ``test_data``).
+        ``test_data``, network2's ``evaluation_data``).
       cost, activation, output_activation: components by registry name or record.
       gradient: ``"backprop"`` (hand-written, matrix-based), ``"autodiff"`` (``jax.grad``) or
         ``"backprop-per-example"`` (network.py's loop over examples).
-      verbose: print ``Epoch j: k / n`` (or ``Epoch j complete``) lines as network.py does.
+      lmbda: the regularization parameter λ (0 for none).
+      regularizer: ``"l2"`` (network2's) or ``"l1"``, or any registered regularizer.
+      p_dropout: the probability of dropping each hidden unit in training (0 for none).
+      dropout: ``"book"`` (scale by 1 − p at test time, as network3) or ``"inverted"``.
+      momentum: the momentum coefficient μ of the built-in SGD (0 for plain SGD).
+      optimizer: an ``optax.GradientTransformation`` to use instead of the built-in SGD; it
+        carries its own learning rate, so ``eta`` and ``momentum`` are then not used.
+      monitor_*: which of network2's four per-epoch lists to record. Evaluation accuracy is
+        recorded whenever evaluation data are given.
+      early_stopping: stop after this many epochs without a new best evaluation accuracy.
+      halve_eta_after: halve η after this many epochs without a new best evaluation accuracy,
+        and stop once η falls below ``min_eta_fraction`` of its first value (the book's η/128).
+      on_divergence: when the parameters become NaN or infinite, ``"stop"`` keeps the last
+        good parameters and ends training; ``"revert"`` goes back to them, halves η and goes on.
+      verbose: print network.py's and network2's per-epoch lines.
       show_progress: show a progress bar over epochs.
       callback: called as ``callback(epoch, params, history)`` after each epoch.
 
@@ -176,19 +298,34 @@ def sgd(
       ``(params, history)``: the trained parameters and a :class:`History`.
     """
     sizes = sizes_of(params)
-    model = make_model(activation, output_activation, cost)
+    eta = positive_float(eta, "eta")
+    lmbda = positive_float(lmbda, "lmbda", allow_zero=True)
+    p_dropout = positive_float(p_dropout, "p_dropout", allow_zero=True)
+    if p_dropout >= 1:
+        raise JaxnnError(f"p_dropout is the probability of dropping a unit and must be below 1, got {p_dropout}")
+    momentum = positive_float(momentum, "momentum", allow_zero=True)
+    if momentum >= 1:
+        raise JaxnnError(f"momentum μ must be in [0, 1), got {momentum}")
+    model = make_model(activation, output_activation, cost, regularizer if lmbda > 0 else "none",
+                       dropout if p_dropout > 0 else None)
     require_differentiable(model)
     if gradient not in GRADIENTS:
         raise JaxnnError(f"unknown gradient {gradient!r}: choose one of {', '.join(GRADIENTS)}")
+    if on_divergence not in ("stop", "revert"):
+        raise JaxnnError(f"on_divergence must be 'stop' or 'revert', got {on_divergence!r}")
+    if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        raise JaxnnError("optimizer must be an optax.GradientTransformation, e.g. optax.adam(1e-3)")
+    if optimizer is not None and (momentum or halve_eta_after):
+        raise JaxnnError("momentum and halve_eta_after apply to the built-in SGD: with optimizer=, "
+                         "put them in the optax transformation (e.g. optax.sgd(eta, momentum))")
     epochs = positive_int(epochs, "epochs", minimum=0)
-    eta = positive_float(eta, "eta")
+    for name, value in (("early_stopping", early_stopping), ("halve_eta_after", halve_eta_after)):
+        if value is not None:
+            positive_int(value, name)
+    if (early_stopping or halve_eta_after) and evaluation_data is None:
+        raise JaxnnError("early_stopping and halve_eta_after watch the evaluation accuracy: pass evaluation_data")
     key = as_key(key)
-    try:
-        x, y = training_data
-    except (TypeError, ValueError):
-        raise JaxnnError("training_data must be a pair (x, y) of inputs and labels") from None
-    x = as_inputs(x, sizes[0], "training inputs")
-    y = as_targets(y, len(x), sizes[-1], "training labels")
+    x, y = _pair(training_data, "training_data", sizes)
     n = len(x)
     mini_batch_size = positive_int(mini_batch_size, "mini_batch_size")
     if mini_batch_size > n:
@@ -197,45 +334,99 @@ def sgd(
         )
     dtype = params[0]["w"].dtype
     if evaluation_data is not None:
-        try:
-            ex, ey = evaluation_data
-        except (TypeError, ValueError):
-            raise JaxnnError("evaluation_data must be a pair (x, labels)") from None
-        ex = as_inputs(ex, sizes[0], "evaluation inputs")
-        ey = as_targets(ey, len(ex), sizes[-1], "evaluation labels")
-        if ey.ndim == 2:
-            ey = np.argmax(ey, axis=1).astype(np.int32)
-        ex, ey = jnp.asarray(ex, dtype), jnp.asarray(ey)
+        ex, ey = _pair(evaluation_data, "evaluation_data", sizes)
+        ex, ey = jnp.asarray(ex, dtype), jnp.asarray(ey) if ey.ndim == 1 else jnp.asarray(ey, dtype)
 
     x = jnp.asarray(x, dtype)
     y = jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype)
-    run_epoch = epoch_fn(model, gradient, n, mini_batch_size)
-    count = evaluate_fn(model)
+    run_epoch = epoch_fn(model, gradient, n, mini_batch_size, optimizer, momentum > 0)
+    metrics = metrics_fn(model)
     params = jax.tree_util.tree_map(jnp.array, params)  # a private copy: epochs donate it
-    history = History(evaluation_size=0 if evaluation_data is None else len(ey))
+    if optimizer is not None:
+        opt_state = optimizer.init(params)
+    else:
+        opt_state = jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None
+    hp = {"eta": eta, "reg_scale": lmbda / n, "p_dropout": p_dropout, "momentum": momentum}
+    history = History(evaluation_size=0 if evaluation_data is None else len(ey), training_size=n)
     bar = progress.bar(epochs, "training", enabled=show_progress)
+    best, since_best, eta0 = -1, 0, eta
+    good = None
     try:
         for j in range(epochs):
+            if on_divergence == "revert":
+                good = jax.tree_util.tree_map(jnp.array, (params, opt_state))
+            else:
+                good = jax.tree_util.tree_map(jnp.array, params) if j == 0 or good is None else good
             start = time.perf_counter()
-            params = run_epoch(params, epoch_key(key, j), x, y, eta)
+            params, opt_state = run_epoch((params, opt_state), epoch_key(key, j), x, y, hp)
             jax.block_until_ready(params)
             history.seconds.append(time.perf_counter() - start)
+            if not bool(_all_finite(params)):
+                msg = (f"training diverged in epoch {j}: the parameters became NaN or infinite "
+                       f"(η = {hp['eta']:g} is likely too large for this network; try a smaller eta)")
+                if on_divergence == "revert":
+                    params, opt_state = good
+                    hp["eta"] /= 2
+                    bar.write(f"{msg}; reverted to epoch {j - 1} and halved η to {hp['eta']:g}")
+                    continue
+                params = good
+                history.stopped = msg + "; kept the last good parameters"
+                bar.write(history.stopped)
+                break
+            if on_divergence == "stop":
+                good = None
             history.epoch.append(j)
-            if evaluation_data is not None:
-                correct = int(count(params, ex, ey))
+            history.eta.append(hp["eta"])
+            lines = []
+            if evaluation_data is not None and (monitor_evaluation_accuracy or monitor_evaluation_cost
+                                                or early_stopping or halve_eta_after):
+                c, correct = metrics(params, ex, ey, lmbda / len(ex), p_dropout)
+                correct = int(correct)
                 history.evaluation_correct.append(correct)
-                line = f"Epoch {j}: {correct} / {len(ey)}"
+                if monitor_evaluation_cost:
+                    history.evaluation_cost.append(float(c))
                 bar.set_postfix_str(f"{correct / len(ey):.2%}")
-            else:
-                line = f"Epoch {j} complete"
+            if monitor_training_cost or monitor_training_accuracy:
+                c, correct = metrics(params, x, y, lmbda / n, p_dropout)
+                if monitor_training_cost:
+                    history.training_cost.append(float(c))
+                    lines.append(f"Cost on training data: {float(c)}")
+                if monitor_training_accuracy:
+                    history.training_correct.append(int(correct))
+                    lines.append(f"Accuracy on training data: {int(correct)} / {n}")
+            if monitor_evaluation_cost and evaluation_data is not None:
+                lines.append(f"Cost on evaluation data: {history.evaluation_cost[-1]}")
             if verbose:
-                bar.write(line)
+                if evaluation_data is not None and not (monitor_evaluation_cost or monitor_training_cost
+                                                        or monitor_training_accuracy):
+                    bar.write(f"Epoch {j}: {history.evaluation_correct[-1]} / {len(ey)}")
+                else:
+                    bar.write(f"Epoch {j} training complete" if lines or evaluation_data is not None
+                              else f"Epoch {j} complete")
+                    if evaluation_data is not None:
+                        lines.append(f"Accuracy on evaluation data: {history.evaluation_correct[-1]} / {len(ey)}")
+                    for line in lines:
+                        bar.write(line)
             bar.update()
             if callback is not None:
                 callback(j, params, history)
+            if history.evaluation_correct:
+                if history.evaluation_correct[-1] > best:
+                    best, since_best = history.evaluation_correct[-1], 0
+                else:
+                    since_best += 1
+                if early_stopping and since_best >= early_stopping:
+                    history.stopped = f"early stopping: no better evaluation accuracy in {early_stopping} epochs"
+                    break
+                if halve_eta_after and since_best >= halve_eta_after:
+                    hp["eta"] /= 2
+                    since_best = 0
+                    if hp["eta"] < eta0 * min_eta_fraction * (1 - 1e-9):
+                        history.stopped = f"learning-rate schedule: η fell below η₀·{min_eta_fraction:g}"
+                        break
     finally:
         bar.close()
     return params, history
 
 
-__all__ = ["GRADIENTS", "History", "epoch_fn", "epoch_key", "evaluate_fn", "sgd"]
+__all__ = ["GRADIENTS", "History", "epoch_fn", "epoch_key", "evaluate_fn", "metrics_fn", "sgd"]

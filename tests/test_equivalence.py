@@ -155,3 +155,47 @@ def test_every_differentiable_activation_and_cost_is_covered():
     assert hidden == set(DIFFERENTIABLE)
     assert {c for _, _, c in COMBINATIONS} == set(COSTS)
     assert {"sigmoid", "softmax"} <= outputs
+
+
+REGULARIZERS = [n for n in jaxnn.regularizers.names() if n != "none"]
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+@pytest.mark.parametrize("cost", COSTS)
+def test_regularized_gradient_equals_jax_grad(regularizer, cost):
+    out = "softmax" if cost == "log-likelihood" else "sigmoid"
+    model = jaxnn.make_model("tanh", out, cost, regularizer)
+    params, x, y = _random_problem(11, out)
+    if cost == "log-likelihood":
+        y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
+    reg_scale = 0.37  # λ/n
+    reference, matrix, per_example = jax.jit(
+        lambda p, x, y: [f(model, p, x, y, reg_scale) for f in (model_autodiff_grad, model_backprop, model_backprop_per_example)]
+    )(params, x, y)
+    chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
+    chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
+    unregularized = model_autodiff_grad(model._replace(regularizer=jaxnn.regularizers.get("none")), params, x, y)
+    diff = reference[0]["w"] - unregularized[0]["w"]
+    chex.assert_trees_all_close(diff, reg_scale * jaxnn.regularizers.get(regularizer).grad(params[0]["w"]), rtol=1e-9)
+    chex.assert_trees_all_close(reference[0]["b"], unregularized[0]["b"])  # biases are not penalised
+
+
+@pytest.mark.parametrize("mode", ["book", "inverted"])
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu", "tanh"])
+def test_backprop_through_dropout_masks_equals_jax_grad(mode, hidden):
+    model = jaxnn.make_model(hidden, "softmax", "log-likelihood", dropout=mode)
+    params, x, y = _random_problem(13, "softmax", hidden == "relu")
+    masks = jaxnn.network.dropout_masks(model, params, jax.random.key(4), 0.4, x.shape[0], x.dtype)
+    assert any(float(jnp.min(mk)) == 0 for mk in masks)  # some units really are dropped
+    reference, matrix, per_example = jax.jit(
+        lambda p, x, y, mk: [f(model, p, x, y, 0.0, mk) for f in (model_autodiff_grad, model_backprop, model_backprop_per_example)]
+    )(params, x, y, masks)
+    chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
+    chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
+
+
+def test_l1_uses_sgn_zero_equals_zero():
+    w = jnp.array([[0.0, 2.0], [-3.0, 0.0]])
+    l1 = jaxnn.regularizers.get("l1")
+    chex.assert_trees_all_equal(l1.grad(w), jnp.array([[0.0, 1.0], [-1.0, 0.0]]))
+    chex.assert_trees_all_equal(jax.grad(l1.penalty)(w), l1.grad(w))
