@@ -29,6 +29,7 @@ from jaxnn.network import (
     predict,
 )
 from jaxnn.regularizers import Regularizer, regularizers
+from jaxnn.sweep import SweepResult, sweep
 from jaxnn.training import GRADIENTS, History, sgd
 
 __version__ = "0.1.0"
@@ -38,5 +39,5 @@ __all__ = [
     "NotDifferentiableError", "Regularizer", "Split", "accuracy", "activations", "autodiff_grad", "backprop",
     "backprop_per_example", "costs", "elementwise", "evaluate", "feedforward", "forward",
     "init_params", "initializers", "load_fashion_mnist", "load_mnist", "load_model", "loss",
-    "make_model", "predict", "regularizers", "save_model", "sgd", "sizes_of",
+    "make_model", "predict", "regularizers", "save_model", "sgd", "sizes_of", "sweep", "SweepResult",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``jaxnn train``, ``jaxnn evaluate`` and ``jaxnn list``.
+"""The command line: ``jaxnn train``, ``jaxnn sweep``, ``jaxnn evaluate`` and ``jaxnn list``.
 
 ``jaxnn train`` with no flags trains the book's chapter 1 network ([784, 30, 10], sigmoid,
 quadratic cost, N(0, 1) init, 30 epochs, mini-batch 10, η 3.0) on the shipped MNIST and
@@ -22,6 +22,13 @@ def _sizes(text: str):
     return sizes
 
 
+def _floats(text: str):
+    try:
+        return [float(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0,1e-4,0.1, got {text!r}")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jaxnn", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -40,9 +47,37 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--gradient", default="backprop", help="backprop, autodiff or backprop-per-example")
     t.add_argument("--evaluate-on", choices=["test", "validation", "none"], default="test",
                    help="the data scored each epoch (network.py scores test_data)")
+    t.add_argument("--lmbda", type=float, default=0.0, help="regularization parameter λ (network2)")
+    t.add_argument("--regularizer", default="l2", help="l2 or l1 (used when --lmbda > 0)")
+    t.add_argument("--p-dropout", type=float, default=0.0, help="dropout rate of hidden units")
+    t.add_argument("--momentum", type=float, default=0.0, help="momentum coefficient μ")
+    t.add_argument("--early-stopping", type=int, default=None, metavar="N",
+                   help="stop after N epochs without a better evaluation accuracy")
+    t.add_argument("--halve-eta-after", type=int, default=None, metavar="N",
+                   help="halve η after N epochs without improvement; stop at η/128")
+    t.add_argument("--monitor", action="store_true", help="also print network2's training cost and accuracy per epoch")
     t.add_argument("--train-size", type=int, default=None, help="train on the first N training images only")
     t.add_argument("--save", default=None, metavar="PATH", help="save the trained model (.npz)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    w = sub.add_parser("sweep", help="train a grid of seeds × η × λ × dropout at once (one compiled program)",
+                       epilog="example: jaxnn sweep --cost cross-entropy --eta 0.5 --lmbda 0,1e-4,1e-3,0.1 --seeds 0,1,2 --epochs 10")
+    w.add_argument("--dataset", default="mnist")
+    w.add_argument("--sizes", type=_sizes, default=[784, 30, 10])
+    w.add_argument("--epochs", type=int, default=10)
+    w.add_argument("--mini-batch-size", type=int, default=10)
+    w.add_argument("--eta", type=_floats, default=[0.5], help="one or more learning rates, comma-separated")
+    w.add_argument("--lmbda", type=_floats, default=[0.0], help="one or more λ values")
+    w.add_argument("--p-dropout", type=_floats, default=[0.0], help="one or more dropout rates")
+    w.add_argument("--seeds", type=_sizes, default=[0], help="comma-separated seeds")
+    w.add_argument("--cost", default="cross-entropy")
+    w.add_argument("--activation", default="sigmoid")
+    w.add_argument("--output-activation", default=None)
+    w.add_argument("--regularizer", default="l2")
+    w.add_argument("--init", default="default")
+    w.add_argument("--train-size", type=int, default=None)
+    w.add_argument("--evaluate-on", choices=["test", "validation"], default="validation")
+    w.add_argument("--no-progress", action="store_true")
 
     e = sub.add_parser("evaluate", help="score a saved model")
     e.add_argument("model", help="a model saved with 'jaxnn train --save'")
@@ -60,11 +95,7 @@ def _train(args) -> int:
     from jaxnn import data as datasets
 
     data = datasets.load(args.dataset)
-    training = data.training
-    if args.train_size is not None:
-        if not 0 < args.train_size <= len(training):
-            raise JaxnnError(f"--train-size must be between 1 and {len(training)}, got {args.train_size}")
-        training = jaxnn.Split(training.x[: args.train_size], training.y[: args.train_size])
+    training = _training_split(args, data)
     evaluation = None if args.evaluate_on == "none" else getattr(data, args.evaluate_on)
     if args.sizes[0] != training.x.shape[1]:
         raise JaxnnError(f"--sizes must start with {training.x.shape[1]}, the number of pixels per image; got {args.sizes[0]}")
@@ -76,8 +107,14 @@ def _train(args) -> int:
     params, history = jaxnn.sgd(
         params, training, args.epochs, args.mini_batch_size, args.eta, key=key_sgd,
         evaluation_data=evaluation, gradient=args.gradient, verbose=True,
-        show_progress=not args.no_progress, **components,
+        show_progress=not args.no_progress, lmbda=args.lmbda, regularizer=args.regularizer,
+        p_dropout=args.p_dropout, momentum=args.momentum, early_stopping=args.early_stopping,
+        halve_eta_after=args.halve_eta_after, monitor_training_cost=args.monitor,
+        monitor_training_accuracy=args.monitor, monitor_evaluation_cost=args.monitor and evaluation is not None,
+        **components,
     )
+    if history.stopped:
+        print(f"Stopped: {history.stopped}")
     total = time.perf_counter() - start
     sizes = ",".join(map(str, args.sizes))
     print(f"Trained [{sizes}] for {args.epochs} epochs in {total:.1f} s "
@@ -92,6 +129,34 @@ def _train(args) -> int:
             mini_batch_size=args.mini_batch_size, eta=args.eta, gradient=args.gradient, **components,
         )
         print(f"Saved the model to {path}")
+    return 0
+
+
+def _training_split(args, data):
+    import jaxnn
+
+    training = data.training
+    if args.train_size is not None:
+        if not 0 < args.train_size <= len(training):
+            raise JaxnnError(f"--train-size must be between 1 and {len(training)}, got {args.train_size}")
+        training = jaxnn.Split(training.x[: args.train_size], training.y[: args.train_size])
+    return training
+
+
+def _sweep(args) -> int:
+    import jaxnn
+    from jaxnn import data as datasets
+
+    data = datasets.load(args.dataset)
+    result = jaxnn.sweep(
+        args.sizes, _training_split(args, data), args.epochs, args.mini_batch_size, args.eta, seeds=args.seeds,
+        lmbda=args.lmbda, p_dropout=args.p_dropout, evaluation_data=getattr(data, args.evaluate_on),
+        init=args.init, cost=args.cost, activation=args.activation, output_activation=args.output_activation,
+        regularizer=args.regularizer, show_progress=not args.no_progress,
+    )
+    print(f"Trained {len(result.configs)} networks at once in {sum(result.seconds):.1f} s "
+          f"(first epoch with compilation {result.seconds[0]:.2f} s); accuracy on {args.evaluate_on} data:")
+    print(result.table())
     return 0
 
 
@@ -112,7 +177,8 @@ def _list(args) -> int:
     import jaxnn
     from jaxnn.training import GRADIENTS
 
-    for title, reg in (("activations", jaxnn.activations), ("costs", jaxnn.costs), ("initializers", jaxnn.initializers)):
+    for title, reg in (("activations", jaxnn.activations), ("costs", jaxnn.costs), ("initializers", jaxnn.initializers),
+                       ("regularizers", jaxnn.regularizers)):
         plugins = reg.plugins()
         names = [f"{n} (plugin: {plugins[n]})" if n in plugins else n for n in reg.names()]
         print(f"{title}: {', '.join(names)}")
@@ -123,7 +189,7 @@ def _list(args) -> int:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"train": _train, "evaluate": _evaluate, "list": _list}[args.command](args)
+        return {"train": _train, "sweep": _sweep, "evaluate": _evaluate, "list": _list}[args.command](args)
     except JaxnnError as exc:
         print(f"jaxnn: error: {exc}", file=sys.stderr)
         return 2

@@ -112,9 +112,8 @@ def _book_sgd_update(params, grads, velocity, hp):
     return jax.tree_util.tree_map(jnp.add, params, velocity), velocity
 
 
-@functools.lru_cache(maxsize=64)
-def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False):
-    """The compiled epoch for ``n`` examples: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
+def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False):
+    """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
 
     ``hp`` holds the run-time numbers ``eta``, ``reg_scale`` (λ/n), ``p_dropout`` and ``momentum``,
     so changing them never recompiles, and ``jax.vmap`` can batch them for sweeps. The
@@ -155,7 +154,13 @@ def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int, optimize
             state = sgd_step(state, x, y, perm[n_full * m :], hp, jax.random.fold_in(dropout_key, n_full))
         return state
 
-    return jax.jit(epoch, donate_argnums=0)
+    return epoch
+
+
+@functools.lru_cache(maxsize=64)
+def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False):
+    """:func:`epoch_body`, compiled, with the training state donated so XLA updates it in place."""
+    return jax.jit(epoch_body(model, gradient, n, mini_batch_size, optimizer, momentum), donate_argnums=0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -169,10 +174,9 @@ def evaluate_fn(model: Model):
     return jax.jit(count)
 
 
-@functools.lru_cache(maxsize=64)
-def metrics_fn(model: Model):
-    """The compiled ``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``: network2's
-    ``total_cost`` (mean cost plus (λ/n)·penalty) and ``accuracy`` in one pass."""
+def metrics_body(model: Model):
+    """``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``: network2's ``total_cost``
+    (mean cost plus (λ/n)·penalty) and ``accuracy`` in one pass."""
 
     def metrics(params, x, y, reg_scale, p_dropout):
         n_out = params[-1]["w"].shape[0]
@@ -185,7 +189,13 @@ def metrics_fn(model: Model):
             cost = cost + reg_scale * penalty(model, params)
         return cost, jnp.sum(jnp.argmax(acts[-1], axis=-1) == labels)
 
-    return jax.jit(metrics)
+    return metrics
+
+
+@functools.lru_cache(maxsize=64)
+def metrics_fn(model: Model):
+    """:func:`metrics_body`, compiled."""
+    return jax.jit(metrics_body(model))
 
 
 @jax.jit
@@ -429,4 +439,4 @@ def sgd(
     return params, history
 
 
-__all__ = ["GRADIENTS", "History", "epoch_fn", "epoch_key", "evaluate_fn", "metrics_fn", "sgd"]
+__all__ = ["GRADIENTS", "History", "epoch_body", "epoch_fn", "epoch_key", "evaluate_fn", "metrics_fn", "sgd"]

@@ -46,3 +46,21 @@ def test_cli_errors_are_one_line(args, message, capsys):
 def test_python_dash_m_entry_point():
     out = subprocess.run([sys.executable, "-m", "jaxnn", "list"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "costs: cross-entropy, log-likelihood, quadratic" in out.stdout
+
+
+def test_sweep_prints_a_table(capsys):
+    assert main(["sweep", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "1000", "--lmbda", "0,0.5",
+                 "--seeds", "0,1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Trained 4 networks at once" in out
+    rows = [l for l in out.splitlines() if l.startswith("| 0.5 |")]
+    assert len(rows) == 2 and all(float(r.split("|")[4].split("%")[0]) > 20 for r in rows)
+
+
+def test_train_with_network2_options_prints_network2_lines(capsys):
+    assert main(["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "1000", "--cost", "cross-entropy",
+                 "--eta", "0.5", "--lmbda", "5", "--init", "default", "--monitor", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 0 training complete"
+    assert lines[1].startswith("Cost on training data: ") and float(lines[1].split(": ")[1]) > 0
+    assert lines[2].startswith("Accuracy on training data: ") and lines[2].endswith(" / 1000")

@@ -1,0 +1,194 @@
+"""Sweeps: many networks trained at once, as one compiled program per epoch, with ``jax.vmap``.
+
+A sweep crosses seeds with values of η, λ and the dropout rate p, stacks every network's
+parameters along a leading axis, and vmaps the same epoch function that :func:`jaxnn.sgd` runs.
+Each configuration gets exactly the keys that a single run with its seed gets, so a sweep
+equals the same configurations trained one by one (``tests/test_sweep.py`` shows it)::
+
+    result = jaxnn.sweep([784, 30, 10], data.training, epochs=30, mini_batch_size=10,
+                         eta=0.5, lmbda=[0, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1], seeds=[0, 1, 2],
+                         cost="cross-entropy", evaluation_data=data.test)
+    print(result.table())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from typing import Dict, List, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxnn import progress
+from jaxnn.errors import JaxnnError
+from jaxnn.initializers import check_sizes, init_params
+from jaxnn.network import make_model, require_differentiable
+from jaxnn.training import GRADIENTS, _pair, epoch_body, epoch_key, metrics_body
+from jaxnn.validation import positive_float, positive_int
+
+
+def run_keys(seed: int):
+    """The (init, shuffle) keys of a run with ``seed``: the same split the CLI and the examples use."""
+    return jax.random.split(jax.random.key(int(seed)))
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """The outcome of :func:`sweep`.
+
+    Attributes:
+      configs: one dict per network: ``seed``, ``eta``, ``lmbda``, ``p_dropout``.
+      params: the trained parameters, stacked: every leaf has a leading axis of ``len(configs)``.
+      evaluation_correct: ``(networks, epochs)`` correct counts on the evaluation data.
+      evaluation_size: the number of evaluation examples.
+      training_cost: ``(networks, epochs)`` network2 training cost, when monitored.
+      seconds: wall time of each epoch (the first includes compilation).
+    """
+
+    configs: List[Dict]
+    params: list
+    evaluation_correct: np.ndarray
+    evaluation_size: int
+    training_cost: Optional[np.ndarray]
+    seconds: List[float]
+
+    def network(self, i: int):
+        """The trained parameters of network ``i``, unstacked."""
+        return jax.tree_util.tree_map(lambda a: a[i], self.params)
+
+    @property
+    def best_accuracy(self) -> np.ndarray:
+        """Each network's best evaluation accuracy over the epochs (fractions)."""
+        return self.evaluation_correct.max(axis=1) / self.evaluation_size
+
+    @property
+    def final_accuracy(self) -> np.ndarray:
+        return self.evaluation_correct[:, -1] / self.evaluation_size
+
+    def table(self, by: Sequence[str] = ("eta", "lmbda", "p_dropout"), which: str = "best") -> str:
+        """A markdown table: one row per setting of ``by``, mean ± sd over seeds (percent)."""
+        acc = self.best_accuracy if which == "best" else self.final_accuracy
+        groups: Dict[tuple, list] = {}
+        for cfg, a in zip(self.configs, acc):
+            groups.setdefault(tuple(cfg[k] for k in by), []).append(100 * a)
+        lines = [f"| {' | '.join(by)} | {which} accuracy (mean ± sd) | per seed |",
+                 "|" + " --- |" * (len(by) + 2)]
+        for setting, values in groups.items():
+            sd = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
+            lines.append(f"| {' | '.join(f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
+                         f"{', '.join(f'{v:.2f}' for v in values)} |")
+        return "\n".join(lines)
+
+
+def _values(v, name, allow_zero=True):
+    vals = list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]
+    if not vals:
+        raise JaxnnError(f"{name} needs at least one value")
+    return [positive_float(x, name, allow_zero=allow_zero) for x in vals]
+
+
+def sweep(
+    sizes,
+    training_data,
+    epochs: int,
+    mini_batch_size: int,
+    eta,
+    *,
+    seeds: Sequence[int] = (0,),
+    lmbda=0.0,
+    p_dropout=0.0,
+    evaluation_data=None,
+    init: str = "default",
+    cost="quadratic",
+    activation="sigmoid",
+    output_activation=None,
+    regularizer: str = "l2",
+    dropout: str = "book",
+    gradient: str = "backprop",
+    momentum: float = 0.0,
+    monitor_training_cost: bool = False,
+    dtype=jnp.float32,
+    show_progress: bool = False,
+) -> SweepResult:
+    """Trains every combination of ``seeds`` × ``eta`` × ``lmbda`` × ``p_dropout`` at once.
+
+    ``eta``, ``lmbda`` and ``p_dropout`` each take a number or a list. Network i with seed s is
+    initialised from ``run_keys(s)[0]`` with ``init`` and shuffled by ``run_keys(s)[1]``, so it
+    matches ``jaxnn.sgd`` run alone with those keys. The other arguments are as in
+    :func:`jaxnn.sgd`; they are shared by all networks.
+    """
+    sizes = check_sizes(sizes)
+    epochs = positive_int(epochs, "epochs", minimum=0)
+    seeds = [positive_int(s, "seed", minimum=0) for s in seeds] if len(seeds) else []
+    if not seeds:
+        raise JaxnnError("seeds needs at least one seed")
+    etas = _values(eta, "eta", allow_zero=False)
+    lmbdas = _values(lmbda, "lmbda")
+    ps = _values(p_dropout, "p_dropout")
+    if max(ps) >= 1:
+        raise JaxnnError(f"p_dropout must be below 1, got {max(ps)}")
+    if gradient not in GRADIENTS:
+        raise JaxnnError(f"unknown gradient {gradient!r}: choose one of {', '.join(GRADIENTS)}")
+    model = make_model(activation, output_activation, cost, regularizer if max(lmbdas) > 0 else "none",
+                       dropout if max(ps) > 0 else None)
+    require_differentiable(model)
+    x, y = _pair(training_data, "training_data", sizes)
+    n = len(x)
+    mini_batch_size = positive_int(mini_batch_size, "mini_batch_size")
+    if mini_batch_size > n:
+        raise JaxnnError(f"mini_batch_size {mini_batch_size} is larger than the {n} training examples: use at most {n}")
+    if evaluation_data is not None:
+        ex, ey = _pair(evaluation_data, "evaluation_data", sizes)
+        ex, ey = jnp.asarray(ex, dtype), jnp.asarray(ey) if ey.ndim == 1 else jnp.asarray(ey, dtype)
+
+    configs = [dict(seed=s, eta=e, lmbda=l, p_dropout=p) for s, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
+    keys = [run_keys(c["seed"]) for c in configs]
+    params = jax.vmap(lambda k: init_params(k, sizes, init, dtype))(jnp.stack([k[0] for k in keys]))
+    shuffle_keys = jnp.stack([k[1] for k in keys])
+    hp = {
+        "eta": jnp.asarray([c["eta"] for c in configs], dtype),
+        "reg_scale": jnp.asarray([c["lmbda"] / n for c in configs], dtype),
+        "p_dropout": jnp.asarray([c["p_dropout"] for c in configs], dtype),
+        "momentum": jnp.full(len(configs), momentum, dtype),
+    }
+    x = jnp.asarray(x, dtype)
+    y = jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype)
+    body = epoch_body(model, gradient, n, mini_batch_size, None, momentum > 0)
+    run_epoch = jax.jit(jax.vmap(body, in_axes=(0, 0, None, None, 0)), donate_argnums=0)
+    metrics = jax.jit(jax.vmap(metrics_body(model), in_axes=(0, None, None, 0, 0)))
+    state = (params, jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None)
+    if evaluation_data is not None:  # network2 scales the penalty by the evaluated set's size
+        eval_reg_scale = jnp.asarray([c["lmbda"] / len(ex) for c in configs], dtype)
+    correct, tcost, seconds = [], [], []
+    bar = progress.bar(epochs, f"sweep of {len(configs)}", enabled=show_progress)
+    try:
+        for j in range(epochs):
+            start = time.perf_counter()
+            ekeys = jax.vmap(lambda k: epoch_key(k, j))(shuffle_keys)
+            state = run_epoch(state, ekeys, x, y, hp)
+            jax.block_until_ready(state)
+            seconds.append(time.perf_counter() - start)
+            if evaluation_data is not None:
+                _, c = metrics(state[0], ex, ey, eval_reg_scale, hp["p_dropout"])
+                correct.append(np.asarray(c))
+                bar.set_postfix_str(f"best {100 * np.max(c) / len(ex):.2f}%")
+            if monitor_training_cost:
+                tc, _ = metrics(state[0], x, y, hp["reg_scale"], hp["p_dropout"])
+                tcost.append(np.asarray(tc))
+            bar.update()
+    finally:
+        bar.close()
+    return SweepResult(
+        configs=configs,
+        params=state[0],
+        evaluation_correct=np.stack(correct, axis=1) if correct else np.zeros((len(configs), 0), int),
+        evaluation_size=0 if evaluation_data is None else len(ex),
+        training_cost=np.stack(tcost, axis=1) if tcost else None,
+        seconds=seconds,
+    )
+
+
+__all__ = ["SweepResult", "run_keys", "sweep"]

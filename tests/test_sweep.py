@@ -1,0 +1,49 @@
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxnn
+from jaxnn.sweep import run_keys
+
+
+@pytest.fixture(scope="module")
+def small():
+    d = jaxnn.load_mnist()
+    return jaxnn.Split(d.training.x[:600], d.training.y[:600]), jaxnn.Split(d.validation.x[:300], d.validation.y[:300])
+
+
+def test_sweep_equals_the_same_runs_one_by_one(small):
+    train, val = small
+    kw = dict(cost="cross-entropy", evaluation_data=val)
+    res = jaxnn.sweep([784, 12, 10], train, 2, 10, [0.5, 1.0], seeds=[0, 1], lmbda=[0.0, 3.0], p_dropout=[0.0, 0.3],
+                      dtype=jnp.float64, **kw)
+    assert len(res.configs) == 16 and res.evaluation_correct.shape == (16, 2)
+    for i in (0, 5, 10, 15):
+        c = res.configs[i]
+        k_init, k_sgd = run_keys(c["seed"])
+        params = jaxnn.init_params(k_init, [784, 12, 10], "default", dtype=jnp.float64)
+        alone, h = jaxnn.sgd(params, train, 2, 10, c["eta"], key=k_sgd, lmbda=c["lmbda"], p_dropout=c["p_dropout"], **kw)
+        chex.assert_trees_all_close(res.network(i), alone, rtol=1e-9, atol=1e-11)
+        assert res.evaluation_correct[i].tolist() == h.evaluation_correct
+
+
+def test_sweep_table_groups_seeds(small):
+    train, val = small
+    res = jaxnn.sweep([784, 10, 10], train, 1, 10, 3.0, seeds=[0, 1, 2], lmbda=[0.0, 0.1], evaluation_data=val)
+    table = res.table(by=("lmbda",))
+    rows = table.splitlines()[2:]
+    assert len(rows) == 2 and rows[0].startswith("| 0 |") and rows[1].startswith("| 0.1 |")
+    assert all(len(r.split("|")[3].split(",")) == 3 for r in rows)
+    assert (res.best_accuracy > 0.2).all()  # one epoch on 600 images; chance is 0.1
+
+
+def test_sweep_rejects_bad_grids(small):
+    train, _ = small
+    with pytest.raises(jaxnn.JaxnnError, match="eta"):
+        jaxnn.sweep([784, 10, 10], train, 1, 10, [0.5, -1])
+    with pytest.raises(jaxnn.JaxnnError, match="p_dropout must be below 1"):
+        jaxnn.sweep([784, 10, 10], train, 1, 10, 0.5, p_dropout=[0.5, 1.0])
+    with pytest.raises(jaxnn.JaxnnError, match="seeds needs"):
+        jaxnn.sweep([784, 10, 10], train, 1, 10, 0.5, seeds=[])
