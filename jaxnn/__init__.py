@@ -31,6 +31,7 @@ from jaxnn.network import (
 from jaxnn.regularizers import Regularizer, regularizers
 from jaxnn.sweep import SweepResult, sweep
 from jaxnn.training import GRADIENTS, History, sgd
+from jaxnn.tuning import eta_threshold, lambda_search
 
 __version__ = "0.1.0"
 
@@ -39,5 +40,5 @@ __all__ = [
     "NotDifferentiableError", "Regularizer", "Split", "accuracy", "activations", "autodiff_grad", "backprop",
     "backprop_per_example", "costs", "elementwise", "evaluate", "feedforward", "forward",
     "init_params", "initializers", "load_fashion_mnist", "load_mnist", "load_model", "loss",
-    "make_model", "predict", "regularizers", "save_model", "sgd", "sizes_of", "sweep", "SweepResult",
+    "make_model", "predict", "regularizers", "save_model", "sgd", "eta_threshold", "lambda_search", "sizes_of", "sweep", "SweepResult",
 ]
