@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import time
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 import jax
@@ -209,8 +211,10 @@ def as_key(key):
         raise JaxnnError("pass a PRNG key, e.g. key=jax.random.key(0) (or an integer seed): jaxnn draws no hidden randomness")
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
         return jax.random.key(int(key))
-    if isinstance(key, jax.Array) and (jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,)):
+    if isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         return key
+    if isinstance(key, jax.Array) and key.shape == (2,) and key.dtype == jnp.uint32:  # a raw PRNGKey
+        return jax.random.wrap_key_data(key)
     raise JaxnnError(f"key must be a jax.random key or an integer seed, got {type(key).__name__}")
 
 
@@ -232,6 +236,22 @@ def _pair(data, what, sizes):
     x = as_inputs(x, sizes[0], f"{what.split('_')[0]} inputs")
     y = as_targets(y, len(x), sizes[-1], f"{what.split('_')[0]} labels")
     return x, y
+
+
+def _run_config(sizes, x, y, mini_batch_size, model, gradient, lmbda, p_dropout, momentum, optimizer, eta0, key,
+                dtype, evaluating) -> dict:
+    """What a checkpoint must agree with before a run resumes from it (JSON-able)."""
+    step = max(1, len(x) // 1000)
+    digest = hashlib.blake2b(np.ascontiguousarray(x[::step]).tobytes() + np.ascontiguousarray(y).tobytes(),
+                             digest_size=16).hexdigest()
+    return {
+        "sizes": sizes, "n": int(len(x)), "data": digest, "mini_batch_size": mini_batch_size,
+        "activation": model.activation.name, "output_activation": model.output_activation.name,
+        "cost": model.cost.name, "regularizer": model.regularizer.name, "dropout": model.dropout,
+        "gradient": gradient, "lmbda": lmbda, "p_dropout": p_dropout, "momentum": momentum,
+        "optimizer": None if optimizer is None else type(optimizer).__name__, "eta": eta0,
+        "key": np.asarray(jax.random.key_data(key)).tolist(), "dtype": str(np.dtype(dtype)), "evaluating": evaluating,
+    }
 
 
 def sgd(
@@ -261,6 +281,8 @@ def sgd(
     halve_eta_after: Optional[int] = None,
     min_eta_fraction: float = 1 / 128,
     on_divergence: str = "stop",
+    checkpoint=None,
+    resume: bool = False,
     verbose: bool = False,
     show_progress: bool = False,
     callback: Optional[Callable] = None,
@@ -300,6 +322,9 @@ def sgd(
         and stop once η falls below ``min_eta_fraction`` of its first value (the book's η/128).
       on_divergence: when the parameters become NaN or infinite, ``"stop"`` keeps the last
         good parameters and ends training; ``"revert"`` goes back to them, halves η and goes on.
+      checkpoint: a file to write (atomically) after every epoch, with everything needed to go on.
+      resume: if ``checkpoint`` exists, continue from it; the run then ends with exactly the
+        parameters an uninterrupted run would have (see :mod:`jaxnn.checkpoint`).
       verbose: print network.py's and network2's per-epoch lines.
       show_progress: show a progress bar over epochs.
       callback: called as ``callback(epoch, params, history)`` after each epoch.
@@ -358,11 +383,29 @@ def sgd(
         opt_state = jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None
     hp = {"eta": eta, "reg_scale": lmbda / n, "p_dropout": p_dropout, "momentum": momentum}
     history = History(evaluation_size=0 if evaluation_data is None else len(ey), training_size=n)
-    bar = progress.bar(epochs, "training", enabled=show_progress)
     best, since_best, eta0 = -1, 0, eta
+    start_epoch = 0
+    if resume and checkpoint is None:
+        raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
+    if checkpoint is not None:
+        from jaxnn.checkpoint import load_checkpoint
+
+        config = _run_config(sizes, x, y, mini_batch_size, model, gradient, lmbda, p_dropout, momentum,
+                             optimizer, eta0, key, dtype, evaluation_data is not None)
+        if resume and Path(checkpoint).is_file():
+            params, opt_state, _, meta = load_checkpoint(checkpoint, params_like=params, opt_state_like=opt_state,
+                                                         config=config)
+            params = jax.tree_util.tree_map(jnp.asarray, params)
+            opt_state = jax.tree_util.tree_map(jnp.asarray, opt_state)
+            history = History(**meta["history"])
+            hp["eta"], best, since_best = meta["eta"], meta["best"], meta["since_best"]
+            start_epoch = meta["epoch"] + 1
+            if history.stopped:
+                start_epoch = epochs  # that run had already ended
+    bar = progress.bar(epochs - start_epoch, "training", enabled=show_progress)
     good = None
     try:
-        for j in range(epochs):
+        for j in range(start_epoch, epochs):
             if on_divergence == "revert":
                 good = jax.tree_util.tree_map(jnp.array, (params, opt_state))
             else:
@@ -427,13 +470,18 @@ def sgd(
                     since_best += 1
                 if early_stopping and since_best >= early_stopping:
                     history.stopped = f"early stopping: no better evaluation accuracy in {early_stopping} epochs"
-                    break
                 if halve_eta_after and since_best >= halve_eta_after:
                     hp["eta"] /= 2
                     since_best = 0
                     if hp["eta"] < eta0 * min_eta_fraction * (1 - 1e-9):
                         history.stopped = f"learning-rate schedule: η fell below η₀·{min_eta_fraction:g}"
-                        break
+            if checkpoint is not None:
+                from jaxnn.checkpoint import save_checkpoint
+
+                save_checkpoint(checkpoint, params=params, opt_state=opt_state, key=key, epoch=j, eta=hp["eta"],
+                                history=history.as_dict(), config=config, best=best, since_best=since_best)
+            if history.stopped:
+                break
     finally:
         bar.close()
     return params, history
