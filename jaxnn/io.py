@@ -6,6 +6,9 @@ components by registry name. Files are written atomically (a temporary file in t
 folder, flushed to disk, then renamed over the target), so a crash mid-save never leaves a
 half-written model where a good one stood. Loading uses ``allow_pickle=False`` and checks the
 file against the schema before trusting any of it.
+
+:func:`save_network2` and :func:`load_network2` read and write network2.py's own JSON format,
+with the same atomic write and the same checks.
 """
 
 from __future__ import annotations
@@ -65,16 +68,7 @@ def save_model(path, params, **metadata) -> Path:
     from jaxnn.initializers import sizes_of
 
     sizes = sizes_of(params)
-    arrays = {}
-    for l, layer in enumerate(params):
-        for k in ("w", "b"):
-            a = np.asarray(layer[k])
-            if not np.isfinite(a).all():
-                raise JaxnnError(
-                    f"refusing to save {path}: layer {l} '{k}' holds NaN or infinite values (training "
-                    "diverged; lower eta); the file on disk, if any, is left as it was"
-                )
-            arrays[f"layer{l}/{k}"] = a
+    arrays = {f"layer{l}/{k}": a for l, k, a in _finite_arrays(path, params)}
     meta = {"format": FORMAT, "version": VERSION, "sizes": sizes, **metadata}
     try:
         blob = json.dumps(meta, sort_keys=True).encode()
@@ -134,7 +128,11 @@ def _check_meta(meta, bad) -> list:
         raise JaxnnError(f"{bad}: its metadata does not say format {FORMAT!r}")
     if not isinstance(meta.get("version"), int) or meta["version"] > VERSION:
         raise JaxnnError(f"{bad}: format version {meta.get('version')!r} is newer than this jaxnn reads ({VERSION}); upgrade jaxnn")
-    sizes = meta.get("sizes")
+    return _check_sizes(meta.get("sizes"), bad)
+
+
+def _check_sizes(sizes, bad) -> list:
+    """The declared layer sizes, checked before anything is allocated from them."""
     if (not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and 0 < s < 1 << 24 for s in sizes)):
         raise JaxnnError(f"{bad}: 'sizes' must be a list of positive integers, got {sizes!r}")
@@ -143,4 +141,116 @@ def _check_meta(meta, bad) -> list:
     return sizes
 
 
-__all__ = ["atomic_write", "load_model", "save_model"]
+def _finite_arrays(path, params):
+    """Yields ``(layer, "w" or "b", numpy array)``, refusing NaN or infinite values before a save."""
+    for l, layer in enumerate(params):
+        for k in ("w", "b"):
+            a = np.asarray(layer[k])
+            if not np.isfinite(a).all():
+                raise JaxnnError(
+                    f"refusing to save {path}: layer {l} '{k}' holds NaN or infinite values (training "
+                    "diverged; lower eta); the file on disk, if any, is left as it was"
+                )
+            yield l, k, a
+
+
+# -- network2.py's JSON format: {"sizes", "weights": (n_out, n_in) lists, "biases": (n, 1) lists, "cost"}
+
+#: network2's cost class names and the jaxnn costs they are.
+NETWORK2_COSTS = {"QuadraticCost": "quadratic", "CrossEntropyCost": "cross-entropy"}
+MAX_NETWORK2_BYTES = 1 << 31  # about 100 million parameters as JSON text
+
+
+def _network2_cost(cost, bad) -> str:
+    """network2's class name for ``cost``, given as that name or as the jaxnn cost name."""
+    for class_name, name in NETWORK2_COSTS.items():
+        if cost in (class_name, name):
+            return class_name
+    raise JaxnnError(
+        f"{bad}: unknown cost {cost!r}: network2 files name one of {', '.join(NETWORK2_COSTS)} "
+        f"(jaxnn's {', '.join(repr(n) for n in NETWORK2_COSTS.values())})"
+    )
+
+
+def save_network2(path, params, cost) -> Path:
+    """Saves ``params`` in network2.py's JSON format, atomically, so that the original's ``load`` reads it.
+
+    Args:
+      path: the file to write.
+      params: jaxnn parameters, ``[{"w": (n_out, n_in), "b": (n_out,)}, ...]``.
+      cost: ``"QuadraticCost"`` or ``"CrossEntropyCost"``, or the jaxnn names ``"quadratic"``
+        and ``"cross-entropy"``.
+
+    Non-finite parameters are refused, as by :func:`save_model`.
+    """
+    from jaxnn.initializers import sizes_of
+
+    sizes = sizes_of(params)
+    cost = _network2_cost(cost, f"cannot save {path}")
+    weights, biases = [], []
+    for _, k, a in _finite_arrays(path, params):
+        a = a.astype(np.float64)
+        if k == "w":
+            weights.append(a.tolist())
+        else:
+            biases.append(a.reshape(-1, 1).tolist())  # network2's biases are columns
+    blob = json.dumps({"sizes": sizes, "weights": weights, "biases": biases, "cost": cost}).encode()
+    return atomic_write(path, lambda f: f.write(blob))
+
+
+def _network2_array(value, shape, what, bad) -> np.ndarray:
+    try:
+        a = np.array(value)
+    except (ValueError, TypeError):
+        a = None
+    if a is None or a.dtype.kind not in "fi" or a.shape != shape:
+        got = f"shape {a.shape} of {a.dtype}" if a is not None else "ragged lists"
+        raise JaxnnError(f"{bad}: {what} must be a {shape} nested list of numbers, got {got}")
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        raise JaxnnError(f"{bad}: {what} holds NaN or infinite values")
+    return a
+
+
+def load_network2(path) -> Tuple[list, Dict[str, Any]]:
+    """Loads a network saved by network2.py's ``Network.save`` (or :func:`save_network2`).
+
+    Returns:
+      ``(params, metadata)``: float64 parameters ``[{"w": (n_out, n_in), "b": (n_out,)}, ...]``
+      and ``{"format": "network2", "sizes": [...], "cost": jaxnn cost name, "network2_cost":
+      class name}``, so ``jaxnn.evaluate(params, x, labels)`` scores it as network2's ``accuracy``.
+
+    Raises:
+      JaxnnError: when the file is missing, not JSON, or not a network2 network (wrong keys,
+        types or shapes, an unknown cost, or implausibly large sizes).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise JaxnnError(f"no network2 file at {path}: check the path (save one with network2's net.save)")
+    bad = f"{path} is not a readable network2 file"
+    if path.stat().st_size > MAX_NETWORK2_BYTES:
+        raise JaxnnError(f"{bad}: it is larger than {MAX_NETWORK2_BYTES:,} bytes")
+    try:
+        data = json.loads(path.read_bytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise JaxnnError(f"{bad}: it is not valid JSON ({type(exc).__name__}: {exc})") from None
+    keys = ("sizes", "weights", "biases", "cost")
+    if not isinstance(data, dict) or any(k not in data for k in keys):
+        have = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise JaxnnError(f"{bad}: expected a JSON object with keys {', '.join(keys)}, got {have}")
+    sizes = _check_sizes(data["sizes"], bad)
+    cost = _network2_cost(data["cost"], bad)
+    layers = len(sizes) - 1
+    for k in ("weights", "biases"):
+        if not isinstance(data[k], list) or len(data[k]) != layers:
+            got = f"{len(data[k])} entries" if isinstance(data[k], list) else type(data[k]).__name__
+            raise JaxnnError(f"{bad}: '{k}' must be a list of {layers} layers for sizes {sizes}, got {got}")
+    params = []
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        w = _network2_array(data["weights"][l], (n_out, n_in), f"weights[{l}]", bad)
+        b = _network2_array(data["biases"][l], (n_out, 1), f"biases[{l}]", bad)
+        params.append({"w": w, "b": b[:, 0]})
+    return params, {"format": "network2", "sizes": sizes, "cost": NETWORK2_COSTS[cost], "network2_cost": cost}
+
+
+__all__ = ["atomic_write", "load_model", "load_network2", "save_model", "save_network2"]

@@ -1,0 +1,712 @@
+#!/usr/bin/env python
+"""Seconds per training epoch of the book's network: jaxnn against the usual alternatives.
+
+The configuration is the one of chapter 1 of *Neural Networks and Deep Learning*: sizes
+[784, 30, 10], sigmoid everywhere, quadratic cost, mini-batches of 10, eta = 3.0, one pass over
+the 50,000 MNIST training images of ``jaxnn.load_mnist()``. Everything runs in one process on
+the same machine, in float32 (``--numpy-dtype float64`` gives the NumPy rows network.py's dtype):
+
+  jaxnn (backprop)        ``jaxnn.sgd(..., gradient="backprop")``: one compiled call per epoch
+                          (``lax.scan`` over the mini-batches), hand-written matrix backprop.
+  jaxnn (autodiff)        the same with ``gradient="autodiff"`` (``jax.grad``).
+  JAX, jit per step       a Python loop over NumPy mini-batches calling a jitted ``jax.grad``
+                          step: the loop most people write first.
+  PyTorch eager           ``nn.Sequential`` + ``optim.SGD``, a Python loop over mini-batches, with
+                          ``torch.set_num_threads`` = the usable cores, and again with 1 thread
+                          (skipped, with a note, when torch is not importable).
+  NumPy, matrix           network.py's update computed for the whole mini-batch at once (rows).
+  NumPy, per example      network.py's algorithm as written: column vectors, ``backprop(x, y)``
+                          one example at a time, summed over the mini-batch, then one step.
+
+jaxnn's epochs are timed by ``jaxnn.sgd`` itself (``History.seconds``: from the epoch's call to
+``block_until_ready`` of the new parameters) after a first, compiling epoch whose extra time is
+reported as "compile". Every implementation is set up and warmed up first; then the timed runs
+go round-robin, one run of each implementation per round, so that a burst of other work on the
+machine hits all rows alike; each row is the median of ``--repeats`` rounds. The slow baselines
+are timed on a prefix of their shuffled epoch and scaled to 50,000 examples; the table says so.
+
+Usage, from the repository root::
+
+    python benchmarks/epoch_speed.py                    # the full table (under a minute on 2 idle cores)
+    python benchmarks/epoch_speed.py --quick            # a rough table in about 20 seconds
+    python benchmarks/epoch_speed.py --variants         # also time jaxnn variants (where the time goes)
+    python benchmarks/epoch_speed.py --check-accuracy   # train the baselines for 2 epochs, print test accuracy
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import List, Optional
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+
+import jaxnn
+
+ETA = 3.0
+MINI_BATCH = 10
+
+
+def _prefix(limit: int, n: int, m: int = MINI_BATCH) -> int:
+    """A whole number of mini-batches, at least one, at most the epoch."""
+    return max(m, min(n, limit - limit % m))
+
+
+# ----------------------------------------------------------------------------- runners
+#
+# A runner is set up once (built, compiled, warmed up), then run() times one pass over its
+# `examples` examples and returns the seconds.
+
+
+class Runner:
+    name = ""
+    note = ""
+    examples = 0
+    n = 0
+    compile_s: Optional[float] = None
+
+    def setup(self) -> None:
+        pass
+
+    def run(self) -> float:
+        raise NotImplementedError
+
+
+class JaxnnRunner(Runner):
+    """``jaxnn.sgd`` for one epoch per run; the epoch is compiled once (sgd caches it), and each run
+    continues from the previous run's parameters with a new shuffle."""
+
+    def __init__(self, gradient, params0, x, y, mini_batch=MINI_BATCH):
+        # The data go to the device once, as within one sgd run. Handing sgd NumPy arrays on every
+        # call would put a fresh 157 MB copy in each timed epoch: the copy is asynchronous, so the
+        # epoch's block_until_ready waits for it.
+        self.x, self.y = jax.block_until_ready((jnp.asarray(x), jnp.asarray(y)))
+        self.gradient, self.m = gradient, mini_batch
+        self.params = params0
+        self.n = self.examples = len(x)
+        self.name = f"jaxnn ({gradient})" if mini_batch == MINI_BATCH else f"jaxnn ({gradient}, mini-batch {mini_batch})"
+        self.note = "jaxnn.sgd, one compiled call per epoch"
+        self.first = None
+        self.seed = 0
+
+    def _epoch(self) -> float:
+        self.seed += 1
+        self.params, history = jaxnn.sgd(self.params, (self.x, self.y), 1, self.m, ETA, key=self.seed,
+                                         gradient=self.gradient, activation="sigmoid", cost="quadratic")
+        return history.seconds[0]
+
+    def setup(self):
+        self.first = self._epoch()  # traces and compiles
+        self._epoch()  # warm-up
+
+    def run(self):
+        return self._epoch()
+
+
+def _np_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _np_sigmoid_prime(z):
+    return _np_sigmoid(z) * (1 - _np_sigmoid(z))
+
+
+class NetworkPy:
+    """network.py's Network, kept line for line (weights (n_out, n_in), biases (n_out, 1))."""
+
+    def __init__(self, params, dtype):
+        self.num_layers = len(params) + 1
+        self.weights = [np.array(p["w"], dtype) for p in params]
+        self.biases = [np.array(p["b"], dtype).reshape(-1, 1) for p in params]
+        self.dtype = dtype
+
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = _np_sigmoid(np.dot(w, a) + b)
+        return a
+
+    def update_mini_batch(self, mini_batch, eta):
+        nabla_b = [np.zeros(b.shape, self.dtype) for b in self.biases]
+        nabla_w = [np.zeros(w.shape, self.dtype) for w in self.weights]
+        for x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def backprop(self, x, y):
+        nabla_b = [np.zeros(b.shape, self.dtype) for b in self.biases]
+        nabla_w = [np.zeros(w.shape, self.dtype) for w in self.weights]
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w in zip(self.biases, self.weights):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = _np_sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - y) * _np_sigmoid_prime(zs[-1])  # cost_derivative · σ'(z^L)
+        nabla_b[-1] = delta
+        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+        for l in range(2, self.num_layers):
+            z = zs[-l]
+            sp = _np_sigmoid_prime(z)
+            delta = np.dot(self.weights[-l + 1].transpose(), delta) * sp
+            nabla_b[-l] = delta
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+        return nabla_b, nabla_w
+
+    def train(self, xs, ys, order, eta, mini_batch=MINI_BATCH):
+        """network.py's SGD loop over the examples in `order` (a prefix of a shuffled epoch)."""
+        for k in range(0, len(order), mini_batch):
+            self.update_mini_batch([(xs[i], ys[i]) for i in order[k:k + mini_batch]], eta)
+
+    def evaluate(self, x, labels):
+        return sum(int(np.argmax(self.feedforward(col.reshape(-1, 1))) == l) for col, l in zip(x, labels))
+
+
+class NetworkMatrix:
+    """The same SGD update, with the whole mini-batch as one matrix of rows."""
+
+    def __init__(self, params, dtype):
+        self.weights = [np.array(p["w"], dtype) for p in params]
+        self.biases = [np.array(p["b"], dtype) for p in params]
+
+    def train(self, x, y_one_hot, order, eta, mini_batch=MINI_BATCH):
+        ws, bs = self.weights, self.biases
+        for k in range(0, len(order), mini_batch):
+            idx = order[k:k + mini_batch]
+            a = x[idx]
+            acts = [a]
+            for w, b in zip(ws, bs):
+                a = _np_sigmoid(a @ w.T + b)
+                acts.append(a)
+            delta = (a - y_one_hot[idx]) * a * (1 - a)  # BP1, with σ'(z) = a(1 − a)
+            scale = eta / len(idx)
+            for l in range(len(ws) - 1, -1, -1):
+                grad_w = delta.T @ acts[l]  # BP4, summed over the mini-batch
+                grad_b = delta.sum(axis=0)  # BP3
+                if l:
+                    delta = (delta @ ws[l]) * acts[l] * (1 - acts[l])  # BP2, before w^l moves
+                ws[l] -= scale * grad_w
+                bs[l] -= scale * grad_b
+
+    def evaluate(self, x, labels):
+        a = x
+        for w, b in zip(self.weights, self.biases):
+            a = _np_sigmoid(a @ w.T + b)
+        return int(np.sum(np.argmax(a, axis=1) == labels))
+
+
+class NumpyRunner(Runner):
+    def __init__(self, kind, params0, x, y_one_hot, limit, dtype):
+        self.n = len(x)
+        self.examples = _prefix(limit, self.n)
+        x = np.asarray(x, dtype)
+        y_one_hot = np.asarray(y_one_hot, dtype)
+        if kind == "per-example":
+            self.net = NetworkPy(params0, dtype)
+            self.xs, self.ys = x[:, :, None], y_one_hot[:, :, None]  # column vectors, as mnist_loader gives
+            self.name = "NumPy, per example (network.py)"
+        else:
+            self.net = NetworkMatrix(params0, dtype)
+            self.xs, self.ys = x, y_one_hot
+            self.name = "NumPy, matrix over the mini-batch"
+        self.note = f"{np.dtype(dtype).name}, Python loop over mini-batches"
+        self.rng = np.random.default_rng(2)
+
+    def _train(self, count):
+        order = self.rng.permutation(self.n)[:count]  # network.py shuffles at the start of every epoch
+        with np.errstate(over="ignore"):  # exp(−z) overflows to inf for very negative z: σ is then 0, as it should be
+            start = time.perf_counter()
+            self.net.train(self.xs, self.ys, order, ETA)
+            return time.perf_counter() - start
+
+    def setup(self):
+        self._train(min(self.examples, 2000))
+
+    def run(self):
+        return self._train(self.examples)
+
+
+class TorchRunner(Runner):
+    def __init__(self, params0, x, y_one_hot, limit, threads):
+        import torch
+
+        self.torch = torch
+        self.threads = threads
+        self.n = len(x)
+        self.examples = _prefix(limit, self.n)
+        torch.manual_seed(0)
+        layers = []
+        for p in params0:
+            w = np.array(p["w"], np.float32)
+            lin = torch.nn.Linear(w.shape[1], w.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w))
+                lin.bias.copy_(torch.from_numpy(np.array(p["b"], np.float32)))
+            layers += [lin, torch.nn.Sigmoid()]
+        self.model = torch.nn.Sequential(*layers)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=ETA)
+        self.X = torch.from_numpy(np.array(x, np.float32))
+        self.Y = torch.from_numpy(np.array(y_one_hot, np.float32))
+        self.name = f"PyTorch eager, {threads} thread{'s' if threads > 1 else ''}"
+        self.note = f"torch {torch.__version__}, autograd + optim.SGD, Python loop over mini-batches"
+
+    def _train(self, count):
+        torch = self.torch
+        torch.set_num_threads(self.threads)
+        model, opt, X, Y = self.model, self.opt, self.X, self.Y
+        perm = torch.randperm(self.n)[:count]
+        start = time.perf_counter()
+        for k in range(0, count, MINI_BATCH):
+            idx = perm[k:k + MINI_BATCH]
+            xb, yb = X[idx], Y[idx]
+            opt.zero_grad(set_to_none=True)
+            a = model(xb)
+            loss = 0.5 * ((a - yb) ** 2).sum(dim=1).mean()  # quadratic cost, mean over the mini-batch
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - start
+
+    def setup(self):
+        self._train(min(self.examples, 2000))
+
+    def run(self):
+        return self._train(self.examples)
+
+
+class JaxPerStepRunner(Runner):
+    """A jitted jax.grad step called from a Python loop over NumPy mini-batches."""
+
+    def __init__(self, params0, x, y_one_hot, limit):
+        self.n = len(x)
+        self.examples = _prefix(limit, self.n)
+        self.x = np.asarray(x, np.float32)
+        self.y = np.asarray(y_one_hot, np.float32)
+        self.name = "JAX, jit per step (Python loop)"
+        self.note = "NumPy mini-batches, one jitted call per step"
+
+        def loss(params, xb, yb):
+            a = xb
+            for layer in params:
+                a = jax.nn.sigmoid(a @ layer["w"].T + layer["b"])
+            return 0.5 * jnp.mean(jnp.sum((a - yb) ** 2, axis=1))
+
+        @jax.jit
+        def step(params, xb, yb):
+            grads = jax.grad(loss)(params, xb, yb)
+            return jax.tree_util.tree_map(lambda p, g: p - ETA * g, params, grads)
+
+        self.step = step
+        self.params = jax.tree_util.tree_map(jnp.array, params0)
+        self.rng = np.random.default_rng(3)
+
+    def _train(self, count):
+        order = self.rng.permutation(self.n)[:count]
+        x, y, step, params = self.x, self.y, self.step, self.params
+        start = time.perf_counter()
+        for k in range(0, count, MINI_BATCH):
+            idx = order[k:k + MINI_BATCH]
+            params = step(params, x[idx], y[idx])
+        jax.block_until_ready(params)
+        self.params = params
+        return time.perf_counter() - start
+
+    def setup(self):
+        self.compile_s = self._train(MINI_BATCH)
+        self._train(min(self.examples, 2000))
+
+    def run(self):
+        return self._train(self.examples)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+class Result:
+    """One row of the table."""
+
+    def __init__(self, runner: Runner, times: List[float]):
+        self.name, self.note, self.examples, self.n = runner.name, runner.note, runner.examples, runner.n
+        self.times = times  # seconds for `examples` examples, one per round
+        self.compile_s = runner.compile_s
+        if isinstance(runner, JaxnnRunner):  # the first epoch's extra time over a steady one
+            self.compile_s = runner.first - statistics.median(times)
+
+    @property
+    def seconds(self) -> float:
+        """Median seconds per epoch of n examples (scaled when only a prefix was timed)."""
+        return statistics.median(self.times) * self.n / self.examples
+
+    @property
+    def per_second(self) -> float:
+        return self.n / self.seconds
+
+    @property
+    def timed_on(self) -> str:
+        if self.examples == self.n:
+            return "whole epoch"
+        return f"{self.examples:,} of {self.n:,} examples, ×{self.n / self.examples:g}"
+
+    def as_dict(self) -> dict:
+        return {"implementation": self.name, "seconds_per_epoch": self.seconds,
+                "examples_per_second": self.per_second, "examples_timed": self.examples,
+                "raw_seconds": self.times, "compile_seconds": self.compile_s, "note": self.note}
+
+
+def run_round_robin(runners: List[Runner], repeats: int) -> List[Result]:
+    for r in runners:
+        start = time.perf_counter()
+        r.setup()
+        print(f"  set up {r.name} ({time.perf_counter() - start:.1f} s)", flush=True)
+    times = {id(r): [] for r in runners}
+    for k in range(repeats):
+        for r in runners:
+            times[id(r)].append(r.run())
+        print(f"  round {k + 1}/{repeats}: " + ", ".join(f"{times[id(r)][-1] * r.n / r.examples:.3f}" for r in runners)
+              + " s/epoch", flush=True)
+    return [Result(r, times[id(r)]) for r in runners]
+
+
+def markdown_table(results: List[Result]) -> List[str]:
+    base = results[0].seconds
+    lines = ["| implementation | s / epoch | examples / s | × slower than jaxnn | compile (s) | timed on | notes |",
+             "|---|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        comp = f"{r.compile_s:.2f}" if r.compile_s is not None else "–"
+        lines.append(f"| {r.name} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.seconds / base:.1f}× | {comp} | "
+                     f"{r.timed_on} | {r.note} |")
+    return lines
+
+
+# ----------------------------------------------------------------------------- variants
+
+
+def _permutation_one_sort(key, n: int):
+    """A uniform permutation from one sort on 64 random bits per index (jax.random.permutation
+    draws and sorts twice for n = 50,000)."""
+    hi, lo = jax.random.bits(key, (2, n), jnp.uint32)
+    return jax.lax.sort((hi, lo, jnp.arange(n, dtype=jnp.int32)), num_keys=2)[2]
+
+
+def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, part: str = "all",
+                   one_sort: bool = False):
+    """An epoch built like jaxnn's (a permutation, ``lax.scan``, each mini-batch gathered by index,
+    the public hand-written ``jaxnn.backprop``), with knobs; for ``--variants`` only.
+
+    part: "all" (the whole epoch), "permutation" (only draw the permutation) or "loop" (the scan
+    and the gathers, with a trivial body in place of the gradient and the update).
+    one_sort: draw the permutation with :func:`_permutation_one_sort`.
+    """
+    steps = n // m
+
+    def step(params, xb, labels, eta):
+        g = jaxnn.backprop(params, xb, labels, activation="sigmoid", cost="quadratic")
+        return jax.tree_util.tree_map(lambda p, d: p - eta * d, params, g)
+
+    def epoch(params, key, x, y, eta):
+        perm = (_permutation_one_sort(key, n) if one_sort else jax.random.permutation(key, n))[: steps * m]
+        eta = jnp.asarray(eta, x.dtype)
+        if part == "permutation":
+            return jax.tree_util.tree_map(lambda p: p.at[0].add(perm[0].astype(p.dtype) * 1e-30), params)
+        if part == "loop":
+            def body(acc, idx):
+                xb, labels = x[idx], jax.nn.one_hot(y[idx], 10, dtype=x.dtype)
+                return acc + jnp.sum(xb) + jnp.sum(labels), None
+
+            acc, _ = jax.lax.scan(body, jnp.zeros((), x.dtype), perm.reshape(steps, m), unroll=unroll)
+            return jax.tree_util.tree_map(lambda p: p.at[0].add(acc * 1e-30), params)
+        if contiguous:  # shuffle the data once (one big gather), then scan over contiguous slices
+            xs = x[perm].reshape(steps, m, -1)
+            ys = y[perm].reshape(steps, m)
+            params, _ = jax.lax.scan(lambda p, b: (step(p, b[0], b[1], eta), None), params, (xs, ys), unroll=unroll)
+        else:  # gather each mini-batch by index inside the scan, as jaxnn does
+            params, _ = jax.lax.scan(lambda p, idx: (step(p, x[idx], y[idx], eta), None), params,
+                                     perm.reshape(steps, m), unroll=unroll)
+        return params
+
+    return jax.jit(epoch, donate_argnums=0)
+
+
+class RebuiltRunner(Runner):
+    def __init__(self, name, params0, x, y, **knobs):
+        self.name, self.note = name, "rebuilt epoch (see _rebuilt_epoch)"
+        self.n = self.examples = len(x)
+        self.f = _rebuilt_epoch(self.n, MINI_BATCH, **knobs)
+        self.x, self.y = jnp.asarray(x), jnp.asarray(y)
+        self.params = jax.tree_util.tree_map(jnp.array, params0)
+        self.key = jax.random.key(1)
+        self.k = 0
+
+    def run(self):
+        self.k += 1
+        start = time.perf_counter()
+        self.params = self.f(self.params, jax.random.fold_in(self.key, self.k), self.x, self.y, ETA)
+        jax.block_until_ready(self.params)
+        return time.perf_counter() - start
+
+    def setup(self):
+        self.compile_s = self.run()
+        self.run()
+
+
+def run_variants(params0, x, y, repeats: int) -> List[str]:
+    """Timings that show where a jaxnn epoch spends its time."""
+    runners = [
+        JaxnnRunner("backprop", params0, x, y),
+        JaxnnRunner("backprop-per-example", params0, x, y),
+        JaxnnRunner("backprop", params0, x, y, mini_batch=100),
+        JaxnnRunner("backprop", params0, x, y, mini_batch=1000),
+        RebuiltRunner("rebuilt epoch: the permutation of 50,000 only", params0, x, y, part="permutation"),
+        RebuiltRunner("rebuilt epoch: a one-sort permutation only", params0, x, y, part="permutation", one_sort=True),
+        RebuiltRunner("rebuilt epoch: permutation + scan + gathers, no gradient", params0, x, y, part="loop"),
+        RebuiltRunner("rebuilt epoch: whole", params0, x, y),
+        RebuiltRunner("rebuilt epoch, one-sort permutation", params0, x, y, one_sort=True),
+        RebuiltRunner("rebuilt epoch, scan unroll=2", params0, x, y, unroll=2),
+        RebuiltRunner("rebuilt epoch, scan unroll=10", params0, x, y, unroll=10),
+        RebuiltRunner("rebuilt epoch, data shuffled once, then contiguous slices", params0, x, y, contiguous=True),
+    ]
+    print(f"\n## Variants (median of {repeats} rounds)\n", flush=True)
+    results = run_round_robin(runners, repeats)
+    base = results[0].seconds
+    lines = ["| variant | s / epoch | vs jaxnn (backprop) |", "|---|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r.name} | {r.seconds:.3f} | {r.seconds / base:.2f}× |")
+
+    sizes = [params0[0]["w"].shape[1]] + [q["w"].shape[0] for q in params0]
+    # Matrix-multiply FLOPs per example: the forward pass 2·n_in·n_out per layer, BP4 as much again,
+    # BP2 2·n_in·n_out for every layer but the first.
+    fwd = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    bp2 = sum(2 * a * b for a, b in zip(sizes[1:-1], sizes[2:]))
+    flops = len(x) * (2 * fwd + bp2)
+    steps = len(x) // MINI_BATCH
+    lines += ["", f"Matrix-multiply work of one epoch, counted by hand: {flops / 1e9:.2f} GFLOP, i.e. "
+                  f"{flops / base / 1e9:.0f} GFLOP/s at {base:.3f} s/epoch; {base / steps * 1e6:.1f} µs per "
+                  f"mini-batch step of 10."]
+    print("\n" + "\n".join(lines), flush=True)
+    return lines
+
+
+# ----------------------------------------------------------------------------- machine
+
+
+def _version(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:  # noqa: BLE001
+        return "not installed"
+
+
+def _loadavg():
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (float("nan"),) * 3
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def machine_info() -> List[str]:
+    cpu, family, model, avx512 = platform.processor() or "unknown", "?", "?", False
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "model name":
+                    cpu = value
+                elif key == "cpu family":
+                    family = value
+                elif key == "model":
+                    model = value
+                elif key == "flags":
+                    avx512 = "avx512f" in value.split()
+                    break
+    except OSError:
+        pass
+    return [
+        f"CPU: {cpu} (family {family}, model {model}, AVX-512 {'yes' if avx512 else 'no'}); "
+        f"{os.cpu_count()} logical cores, {usable_cores()} usable by this process",
+        f"OS: {platform.system()} {platform.release()} ({platform.machine()}); Python {platform.python_version()}",
+        f"jax {jax.__version__}, jaxlib {_version('jaxlib')} (backend {jax.default_backend()}), numpy {np.__version__}, "
+        f"torch {_version('torch')}, jaxnn {jaxnn.__version__}",
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}, "
+        f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '(unset)')}",
+        "load average at the start (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in _loadavg()),
+    ]
+
+
+# ----------------------------------------------------------------------------- accuracy check
+
+
+def check_accuracy(params0, data, epochs: int) -> None:
+    """Trains the baselines for a few whole epochs and prints their test accuracy."""
+    x, y = data.training.x, data.training.y
+    yoh = np.eye(10, dtype=np.float32)[y]
+    tx, ty = data.test.x, data.test.y
+    rng = np.random.default_rng(0)
+    n = len(x)
+    with np.errstate(over="ignore"):
+        net = NetworkMatrix(params0, np.float32)
+        for e in range(epochs):
+            net.train(x, yoh, rng.permutation(n), ETA)
+            print(f"NumPy, matrix        epoch {e}: {net.evaluate(tx, ty)} / {len(ty)}", flush=True)
+        net = NetworkPy(params0, np.float32)
+        for e in range(epochs):
+            net.train(x[:, :, None], yoh[:, :, None], rng.permutation(n), ETA)
+            print(f"NumPy, per example   epoch {e}: {net.evaluate(tx, ty)} / {len(ty)}", flush=True)
+    r = JaxPerStepRunner(params0, x, yoh, n)
+    for e in range(epochs):
+        r.run()
+        print(f"JAX, jit per step    epoch {e}: {jaxnn.evaluate(r.params, tx, ty)} / {len(ty)}", flush=True)
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        r = TorchRunner(params0, x, yoh, n, 1)  # one thread: only the accuracy matters here
+        for e in range(epochs):
+            r.run()
+            with torch.no_grad():
+                pred = r.model(torch.from_numpy(tx)).argmax(dim=1).numpy()
+            print(f"PyTorch eager        epoch {e}: {int((pred == ty).sum())} / {len(ty)}", flush=True)
+    _, h = jaxnn.sgd(params0, data.training, epochs, MINI_BATCH, ETA, key=1, evaluation_data=data.test)
+    print(f"jaxnn.sgd            epochs 0..{epochs - 1}: {h.evaluation_correct} / {len(ty)}")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=None, help="timed rounds (default 9; 3 with --quick)")
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer rounds, and the baselines timed on small prefixes of the epoch")
+    ap.add_argument("--sizes", default="784,30,10", help="layer sizes, comma separated (default 784,30,10)")
+    ap.add_argument("--per-example-examples", type=int, default=None,
+                    help="examples timed for NumPy per example (default 10000; 1000 with --quick)")
+    ap.add_argument("--torch-examples", type=int, default=None,
+                    help="examples timed for PyTorch (default 10000; 2000 with --quick)")
+    ap.add_argument("--baseline-examples", type=int, default=None,
+                    help="examples timed for NumPy matrix and JAX per step (default 50000; 10000 with --quick)")
+    ap.add_argument("--numpy-dtype", default="float32", choices=["float32", "float64"],
+                    help="float type of the NumPy rows (network.py itself computes in float64)")
+    ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: the usable cores)")
+    ap.add_argument("--skip", default="",
+                    help="comma-separated rows to leave out: autodiff, jax-step, torch, matrix, per-example")
+    ap.add_argument("--variants", action="store_true",
+                    help="also time jaxnn variants (mini-batch size, scan unroll, the permutation, gathers)")
+    ap.add_argument("--check-accuracy", type=int, nargs="?", const=2, default=0, metavar="EPOCHS",
+                    help="instead of timing, train every implementation for EPOCHS (default 2) epochs and "
+                         "print test accuracy")
+    ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--strict", action="store_true", help="exit with status 1 when a speed target is missed")
+    args = ap.parse_args(argv)
+
+    repeats = args.repeats or (3 if args.quick else 9)
+    per_example_n = args.per_example_examples or (1000 if args.quick else 10_000)
+    torch_n = args.torch_examples or (2000 if args.quick else 10_000)
+    baseline_n = args.baseline_examples or (10_000 if args.quick else 50_000)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
+        ap.error("--sizes must start with 784 and end with 10 (MNIST)")
+    threads = args.threads or usable_cores()
+    np_dtype = np.dtype(args.numpy_dtype).type
+
+    info = machine_info()
+    print("## Machine\n")
+    print("\n".join(f"- {line}" for line in info), flush=True)
+
+    data = jaxnn.load_mnist()
+    x, y = data.training.x, data.training.y
+    y_one_hot = np.eye(sizes[-1], dtype=np.float32)[y]
+    params0 = [{k: np.array(v) for k, v in layer.items()}
+               for layer in jaxnn.init_params(jax.random.key(0), sizes, "large")]
+
+    if args.check_accuracy:
+        print(f"\nTest accuracy after {args.check_accuracy} epochs (sizes {sizes}, mini-batch {MINI_BATCH}, "
+              f"eta {ETA}, float32):\n", flush=True)
+        check_accuracy(params0, data, args.check_accuracy)
+        return 0
+
+    print(f"\nConfiguration: sizes {sizes}, sigmoid, quadratic cost, mini-batch {MINI_BATCH}, eta {ETA}, "
+          f"50,000 MNIST training images, float32 unless noted; median of {repeats} round-robin rounds.\n",
+          flush=True)
+
+    notes: List[str] = []
+    runners: List[Runner] = [JaxnnRunner("backprop", params0, x, y)]
+    if "autodiff" not in skip:
+        runners.append(JaxnnRunner("autodiff", params0, x, y))
+    if "jax-step" not in skip:
+        runners.append(JaxPerStepRunner(params0, x, y_one_hot, baseline_n))
+    if "torch" not in skip:
+        try:
+            runners.append(TorchRunner(params0, x, y_one_hot, torch_n, threads))
+            if threads != 1:  # eager PyTorch on tiny matrices is sensitive to its thread count
+                runners.append(TorchRunner(params0, x, y_one_hot, torch_n, 1))
+        except Exception as e:  # noqa: BLE001 - any failure to import or build torch means "skip"
+            notes.append(f"PyTorch skipped: torch is not importable here ({type(e).__name__}: {e}).")
+            print(notes[-1], flush=True)
+    if "matrix" not in skip:
+        runners.append(NumpyRunner("matrix", params0, x, y_one_hot, baseline_n, np_dtype))
+    if "per-example" not in skip:
+        runners.append(NumpyRunner("per-example", params0, x, y_one_hot, per_example_n, np_dtype))
+
+    print("Timing:", flush=True)
+    results = run_round_robin(runners, repeats)
+    table = markdown_table(results)
+    print(f"\n## Seconds per epoch (median of {repeats})\n")
+    print("\n".join(table))
+    for note in notes:
+        print(f"\n{note}")
+    load = _loadavg()
+    load_line = (f"Load average at the end (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in load)}"
+                 + (" — other work was running; treat the numbers with care." if load[0] > usable_cores() + 0.5 else ""))
+    print(f"\n{load_line}")
+
+    base = results[0].seconds
+    checks, ok = [], True
+    print("\n## Targets\n")
+    for prefix, need in (("NumPy, per example", 10.0), ("NumPy, matrix", 2.0)):
+        r = next((q for q in results if q.name.startswith(prefix)), None)
+        if r is None:
+            print(f"- {prefix}: not measured")
+            continue
+        speedup = r.seconds / base
+        passed = speedup >= need
+        ok &= passed
+        checks.append({"against": r.name, "speedup": speedup, "target": need, "passed": passed})
+        print(f"- jaxnn (backprop) vs {r.name}: {speedup:.1f}× faster (target ≥ {need:g}×): "
+              f"{'PASS' if passed else 'FAIL'}")
+
+    variant_lines = run_variants(params0, x, y, repeats) if args.variants else []
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "sizes": sizes, "repeats": repeats, "argv": sys.argv[1:],
+                       "results": [r.as_dict() for r in results], "checks": checks, "notes": notes,
+                       "load_at_end": load, "variants": variant_lines}, f, indent=2)
+    return 1 if (args.strict and not ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,448 @@
+"""Layers of network3's deep networks, each a record of pure functions with a hand-written backward pass.
+
+A :class:`Layer` is one configured layer. ``init`` draws its parameters, ``forward`` computes
+its output from a batch (examples along the first axis) and keeps what the backward pass needs,
+and ``backward`` is that pass written by hand: from g = ∂C/∂(output) to the gradients of the
+layer's parameters and ∂C/∂(input). No layer calls ``jax.grad`` or ``jax.vjp``; the tests check
+every registered layer's ``backward`` against ``jax.vjp`` of its ``forward``.
+
+The library ships network3's three layers::
+
+    jaxnn.ConvPool(20, 5, pool_size=2, activation="sigmoid")   # ConvPoolLayer
+    jaxnn.FullyConnected(100, activation="sigmoid", p_dropout=0.0)  # FullyConnectedLayer
+    jaxnn.Softmax(10, p_dropout=0.0)                           # SoftmaxLayer, the output layer
+
+Layer *types* are registered by name as :class:`LayerType` factories, so a layer can also be
+written as a spec, ``("conv_pool", {"filters": 20, "filter_size": 5})``, and built with
+:func:`make_layer`. A third-party package adds a type through the entry-point group
+``jaxnn.layers`` (see :mod:`jaxnn.registry`). Derivations: ``docs/conv.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from jaxnn.activations import Activation
+from jaxnn.activations import get as _activation_get
+from jaxnn.activations import softmax as _softmax_activation
+from jaxnn.errors import JaxnnError
+from jaxnn.registry import Registry
+from jaxnn.validation import positive_float, positive_int
+
+Array = jax.Array
+Shape = Tuple[int, ...]
+
+
+class Layer(NamedTuple):
+    """One configured layer: pure functions of its parameters and a batch.
+
+    Attributes:
+      name: the registry name of the layer's type (``"conv_pool"``, ...).
+      config: the settings it was built with, as sorted ``(name, value)`` pairs.
+      out_shape: ``out_shape(in_shape) -> shape``: one example's output shape from its input
+        shape (neither has the batch axis); raises :class:`JaxnnError` when they do not fit.
+      init: ``init(key, in_shape, dtype) -> (params, out_shape)``.
+      forward: ``forward(params, x, mult) -> (y, cache)``. ``mult`` multiplies the layer's
+        input before anything else: a 0/1 dropout mask in training, the scalar 1 − p at test
+        time, or ``None`` (see ``dropout``).
+      backward: ``backward(params, cache, g) -> (grads, g_x)``, hand-written: ``g`` is
+        ∂C/∂y, ``grads`` has the structure of ``params`` and ``g_x`` = ∂C/∂x has x's shape.
+      dropout: ``dropout(key, x_shape, dtype, train) -> mult``: the input multiplier, a fresh
+        Bernoulli(1 − p) mask of ``x_shape`` when ``train``, 1 − p otherwise; ``None`` for a
+        layer without dropout.
+      weights: the keys of ``params`` that the L2 penalty covers (network3: every ``w``).
+      log_forward: output layers: ``log_forward(params, x, mult) -> ln y``, computed stably.
+      loss_backward: output layers: ``loss_backward(params, cache, y) -> (grads, g_x)``, the
+        hand-written gradient of the mean log-likelihood −(1/m)Σ_x Σ_j y_j ln a_j over the
+        batch, where it simplifies (δ = (a − y)/m for softmax).
+    """
+
+    name: str
+    config: Tuple[Tuple[str, Any], ...]
+    out_shape: Callable[[Shape], Shape]
+    init: Callable[..., Tuple[Any, Shape]]
+    forward: Callable[..., Tuple[Array, Any]]
+    backward: Callable[..., Tuple[Any, Array]]
+    dropout: Callable[..., Optional[Array]]
+    weights: Tuple[str, ...] = ("w",)
+    log_forward: Optional[Callable[..., Array]] = None
+    loss_backward: Optional[Callable[..., Tuple[Any, Array]]] = None
+
+    @property
+    def spec(self) -> Tuple[str, Dict[str, Any]]:
+        """``(name, settings)``, which :func:`make_layer` turns back into this layer."""
+        return self.name, dict(self.config)
+
+    def __repr__(self) -> str:
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.config)})"
+
+
+class LayerType(NamedTuple):
+    """A kind of layer, registered by name: a factory of configured :class:`Layer` records.
+
+    Attributes:
+      name: the registry name, used in specs such as ``("conv_pool", {...})``.
+      make: ``make(**settings) -> Layer``.
+      example: settings of a small instance; the test suite builds it to check the type's
+        hand-written backward pass (with every elementwise activation when it takes
+        ``activation``, and with dropout when it takes ``p_dropout``).
+      example_in_shape: an input shape (no batch axis) that the example accepts.
+      doc: one line on what the layer does.
+    """
+
+    name: str
+    make: Callable[..., Layer]
+    example: Dict[str, Any]
+    example_in_shape: Shape
+    doc: str = ""
+
+
+layers: Registry[LayerType] = Registry("layer", LayerType)
+
+
+def get(name_or_type) -> LayerType:
+    """Returns the registered layer type for a name (or the record itself)."""
+    return layers.get(name_or_type)
+
+
+def make_layer(spec) -> Layer:
+    """Builds a :class:`Layer` from a spec: a ``Layer``, a name, or a ``(name, settings)`` pair.
+
+    ``make_layer(("conv_pool", {"filters": 20, "filter_size": 5, "activation": "relu"}))``
+    equals ``ConvPool(20, 5, activation="relu")``.
+    """
+    if isinstance(spec, Layer):
+        return spec
+    if isinstance(spec, str):
+        name, settings = spec, {}
+    elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[0], str) and isinstance(spec[1], dict):
+        name, settings = spec
+    else:
+        raise JaxnnError(
+            f"a layer spec must be a Layer, a layer name, or a (name, settings) pair such as "
+            f"('conv_pool', {{'filters': 20, 'filter_size': 5}}), got {spec!r}"
+        )
+    kind = get(name)
+    try:
+        inspect.signature(kind.make).bind(**settings)
+    except TypeError as exc:
+        params = ", ".join(str(p) for p in inspect.signature(kind.make).parameters.values())
+        raise JaxnnError(f"bad settings for layer {name!r} ({exc}): it takes {params}") from None
+    return kind.make(**settings)
+
+
+# -- shared pieces
+
+
+def _rate(p) -> float:
+    p = positive_float(p, "p_dropout", allow_zero=True)
+    if p >= 1.0:
+        raise JaxnnError(f"p_dropout is the probability of dropping an input and must be in [0, 1), got {p}")
+    return p
+
+
+def _input_dropout(p: float):
+    """network3's ``dropout_layer`` on a layer's input: keep each value with probability 1 − p
+    in training; scale by 1 − p at test time (as ``(1-p_dropout)*T.dot(inpt, w)``)."""
+
+    def dropout(key, x_shape, dtype, train: bool):
+        if p == 0.0:
+            return None
+        if not train:
+            return jnp.asarray(1.0 - p, dtype)
+        if key is None:
+            raise JaxnnError("dropout in training needs a PRNG key: pass key=jax.random.key(...)")
+        return jax.random.bernoulli(key, 1.0 - p, x_shape).astype(dtype)
+
+    return dropout
+
+
+def _apply_mult(x, mult):
+    return x if mult is None else x * mult
+
+
+def _rows(x):
+    """network3's ``inpt.reshape((mini_batch_size, n_in))``: one flat row per example."""
+    return x.reshape(x.shape[0], -1)
+
+
+def _dense_forward(params, x, mult, act: Activation):
+    z = _rows(_apply_mult(x, mult)) @ params["w"].T + params["b"]
+    a = act.fn(z)
+    return a, (x, mult, z, a)
+
+
+def _dense_grads(params, x, mult, delta):
+    """BP3, BP4 and BP2's product wᵀδ for z = (x ⊙ mult) wᵀ + b, back to x's shape."""
+    grads = {"w": delta.T @ _rows(_apply_mult(x, mult)), "b": jnp.sum(delta, axis=0)}
+    g_x = _apply_mult((delta @ params["w"]).reshape(x.shape), mult)
+    return grads, g_x
+
+
+def _dense_backward(act: Activation):
+    def backward(params, cache, g):
+        x, mult, z, a = cache
+        return _dense_grads(params, x, mult, act.vjp(z, a, g))
+
+    return backward
+
+
+def _dense_init(n_out: int, weight_scale: Optional[Callable[[int], float]]):
+    """network3's init: w from N(0, weight_scale(n_out)) and b from N(0, 1), or zeros (softmax)."""
+
+    def init(key, in_shape, dtype=jnp.float32):
+        n_in = math.prod(in_shape)
+        if weight_scale is None:
+            params = {"w": jnp.zeros((n_out, n_in), dtype), "b": jnp.zeros((n_out,), dtype)}
+        else:
+            kw, kb = jax.random.split(key)
+            params = {
+                "w": jax.random.normal(kw, (n_out, n_in), dtype) * jnp.asarray(weight_scale(n_out), dtype),
+                "b": jax.random.normal(kb, (n_out,), dtype),
+            }
+        return params, (n_out,)
+
+    return init
+
+
+def _activation(activation, elementwise: bool, layer: str) -> Activation:
+    act = _activation_get(activation)
+    if elementwise and act.prime is None:
+        raise JaxnnError(
+            f"{layer} applies its activation to each unit of each feature map, so it needs an elementwise "
+            f"activation, not {act.name!r}: use 'sigmoid', 'tanh', 'relu' or 'linear'"
+        )
+    return act
+
+
+# -- FullyConnected: network3's FullyConnectedLayer
+
+
+def FullyConnected(n_out: int, activation="sigmoid", p_dropout: float = 0.0) -> Layer:
+    """network3's ``FullyConnectedLayer``: a = σ((x ⊙ mask) wᵀ + b), its input flattened per example.
+
+    Weights are drawn from N(0, 1/√n_out) (network3; network2 uses 1/√n_in) and biases from
+    N(0, 1). With ``p_dropout`` the layer drops its *inputs* in training and scales them by
+    1 − p at test time, as network3 does.
+
+    Args:
+      n_out: the number of neurons.
+      activation: an activation name or record.
+      p_dropout: the probability of dropping each input in training.
+    """
+    return _fully_connected(positive_int(n_out, "n_out"), _activation_get(activation), _rate(p_dropout))
+
+
+@functools.lru_cache(maxsize=None)
+def _fully_connected(n_out: int, act: Activation, p: float) -> Layer:
+    return Layer(
+        name="fully_connected",
+        config=(("n_out", n_out), ("activation", act.name), ("p_dropout", p)),
+        out_shape=lambda in_shape: (n_out,),
+        init=_dense_init(n_out, lambda n: 1.0 / math.sqrt(n)),
+        forward=lambda params, x, mult: _dense_forward(params, x, mult, act),
+        backward=_dense_backward(act),
+        dropout=_input_dropout(p),
+    )
+
+
+# -- Softmax: network3's SoftmaxLayer, the output layer
+
+
+def Softmax(n_out: int, p_dropout: float = 0.0) -> Layer:
+    """network3's ``SoftmaxLayer``: a = softmax((x ⊙ mask) wᵀ + b), zero-initialised.
+
+    As the output layer of a network trained on the log-likelihood cost, its error is
+    δ = a − y (``loss_backward``), and ``log_forward`` gives ln a as a stable log-softmax.
+
+    Args:
+      n_out: the number of classes.
+      p_dropout: the probability of dropping each input in training.
+    """
+    return _softmax(positive_int(n_out, "n_out"), _rate(p_dropout))
+
+
+@functools.lru_cache(maxsize=None)
+def _softmax(n_out: int, p: float) -> Layer:
+    act = _softmax_activation
+
+    def log_forward(params, x, mult):
+        z = _rows(_apply_mult(x, mult)) @ params["w"].T + params["b"]
+        return jax.nn.log_softmax(z, axis=-1)
+
+    def loss_backward(params, cache, y):
+        x, mult, _, a = cache
+        return _dense_grads(params, x, mult, (a - y) / y.shape[0])  # δ^L = a − y, over the mean
+
+    return Layer(
+        name="softmax",
+        config=(("n_out", n_out), ("p_dropout", p)),
+        out_shape=lambda in_shape: (n_out,),
+        init=_dense_init(n_out, None),
+        forward=lambda params, x, mult: _dense_forward(params, x, mult, act),
+        backward=_dense_backward(act),
+        dropout=_input_dropout(p),
+        log_forward=log_forward,
+        loss_backward=loss_backward,
+    )
+
+
+# -- ConvPool: network3's ConvPoolLayer
+
+
+def conv_valid(x, w):
+    """Valid 2-D cross-correlation over channels: (m, c, H, W) ⋆ (f, c, k, k) -> (m, f, H−k+1, W−k+1)."""
+    return lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
+
+
+def conv_filter_grad(x, delta):
+    """∂C/∂w[f,c,u,v] = Σ_{n,i,j} δ[n,f,i,j] x[n,c,i+u,j+v]: x correlated with δ, the batch
+    axis contracted (it plays the part of the channels), giving (f, c, k, k)."""
+    return lax.conv_general_dilated(x, delta, (1, 1), "VALID", dimension_numbers=("CNHW", "IOHW", "CNHW"))
+
+
+def conv_input_grad(delta, w):
+    """∂C/∂x[n,c,s,t] = Σ_{f,u,v} δ[n,f,s−u,t−v] w[f,c,u,v]: the full convolution of δ with w,
+    written as a correlation of δ, zero-padded by k − 1, with w rotated 180° and its in/out
+    axes swapped, giving (m, c, H, W)."""
+    k = w.shape[-1]
+    pad = [(w.shape[-2] - 1,) * 2, (k - 1,) * 2]
+    return lax.conv_general_dilated(delta, w[:, :, ::-1, ::-1], (1, 1), pad,
+                                    dimension_numbers=("NCHW", "IOHW", "NCHW"))
+
+
+def _windows(z, p: int):
+    """(m, f, h, w) -> (m, f, h//p, w//p, p·p): the non-overlapping p×p windows, the border
+    rows and columns that do not fill a window dropped (Theano's ``ignore_border=True``)."""
+    m, f, h, w = z.shape
+    hp, wp = h // p, w // p
+    z = z[:, :, : hp * p, : wp * p].reshape(m, f, hp, p, wp, p)
+    return z.transpose(0, 1, 2, 4, 3, 5).reshape(m, f, hp, wp, p * p)
+
+
+def max_pool(z, p: int):
+    """Max-pooling over non-overlapping p×p windows: ``(pooled, argmax)``, where argmax is
+    the position of each window's maximum in row-major order (the first one on a tie)."""
+    win = _windows(z, p)
+    return jnp.max(win, axis=-1), jnp.argmax(win, axis=-1)
+
+
+def max_pool_backward(g, argmax, p: int, z_shape):
+    """Routes each window's upstream gradient to the position of its maximum; every other
+    position (and any dropped border) gets 0."""
+    m, f, hp, wp = g.shape
+    routed = jax.nn.one_hot(argmax, p * p, dtype=g.dtype) * g[..., None]
+    routed = routed.reshape(m, f, hp, wp, p, p).transpose(0, 1, 2, 4, 3, 5).reshape(m, f, hp * p, wp * p)
+    return jnp.pad(routed, ((0, 0), (0, 0), (0, z_shape[2] - hp * p), (0, z_shape[3] - wp * p)))
+
+
+def ConvPool(filters: int, filter_size: int, pool_size: int = 2, activation="sigmoid") -> Layer:
+    """network3's ``ConvPoolLayer``: valid convolution, then max-pooling, then bias, then activation.
+
+    Inputs are images ``(m, c, h, w)``; the filters ``w`` have shape ``(f, c, k, k)`` and the
+    bias ``b`` one entry per filter. The output is σ(maxpool_p(x ⋆ w) + b), of shape
+    ``(m, f, (h−k+1)//p, (w−k+1)//p)``. ⋆ is cross-correlation (Theano's ``conv2d`` flips
+    the filters, a relabelling that changes nothing learnable). Weights are drawn from
+    N(0, 1/√n_out) with n_out = f·k²/p², biases from N(0, 1). There is no dropout in
+    convolutional layers, as in network3.
+
+    Args:
+      filters: the number of filters (feature maps) f.
+      filter_size: the side k of each square filter.
+      pool_size: the side p of each square, non-overlapping pooling window.
+      activation: an elementwise activation name or record.
+    """
+    return _conv_pool(positive_int(filters, "filters"), positive_int(filter_size, "filter_size"),
+                      positive_int(pool_size, "pool_size"), _activation(activation, True, "ConvPool"))
+
+
+@functools.lru_cache(maxsize=None)
+def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
+    def out_shape(in_shape):
+        if len(in_shape) != 3:
+            raise JaxnnError(
+                f"a conv_pool layer takes images of shape (channels, height, width), got {tuple(in_shape)}: "
+                "put it first (with in_shape=(1, 28, 28) for MNIST) or after another conv_pool layer"
+            )
+        _, h, w = in_shape
+        if (h - k + 1) // p < 1 or (w - k + 1) // p < 1:
+            raise JaxnnError(
+                f"a {k}×{k} filter with {p}×{p} pooling does not fit {h}×{w} images: the convolution gives "
+                f"{h - k + 1}×{w - k + 1} maps; use a smaller filter_size or pool_size"
+            )
+        return f, (h - k + 1) // p, (w - k + 1) // p
+
+    def init(key, in_shape, dtype=jnp.float32):
+        shape = out_shape(tuple(in_shape))
+        kw, kb = jax.random.split(key)
+        n_out = f * k * k / (p * p)
+        params = {
+            "w": jax.random.normal(kw, (f, in_shape[0], k, k), dtype) * jnp.asarray(1.0 / math.sqrt(n_out), dtype),
+            "b": jax.random.normal(kb, (f,), dtype),
+        }
+        return params, shape
+
+    def forward(params, x, mult):
+        if x.ndim != 4:
+            raise JaxnnError(f"a conv_pool layer takes a batch of images (m, c, h, w), got shape {x.shape}")
+        xm = _apply_mult(x, mult)
+        pooled, argmax = max_pool(conv_valid(xm, params["w"]), p)
+        u = pooled + params["b"][None, :, None, None]
+        y = act.fn(u)
+        return y, (xm, mult, argmax, u, y)
+
+    def backward(params, cache, g):
+        xm, mult, argmax, u, y = cache
+        w = params["w"]
+        z_shape = (xm.shape[0], f, xm.shape[2] - k + 1, xm.shape[3] - k + 1)
+        delta_u = act.vjp(u, y, g)                        # through the activation
+        delta_z = max_pool_backward(delta_u, argmax, p, z_shape)  # through the max-pool
+        grads = {"w": conv_filter_grad(xm, delta_z), "b": jnp.sum(delta_u, axis=(0, 2, 3))}
+        return grads, _apply_mult(conv_input_grad(delta_z, w), mult)
+
+    return Layer(
+        name="conv_pool",
+        config=(("filters", f), ("filter_size", k), ("pool_size", p), ("activation", act.name)),
+        out_shape=out_shape,
+        init=init,
+        forward=forward,
+        backward=backward,
+        dropout=_input_dropout(0.0),
+    )
+
+
+fully_connected = layers.register(LayerType(
+    "fully_connected", FullyConnected, {"n_out": 3, "activation": "sigmoid", "p_dropout": 0.0}, (2, 3, 3),
+    "network3's FullyConnectedLayer: σ(x wᵀ + b), dropout on its input",
+))
+conv_pool = layers.register(LayerType(
+    "conv_pool", ConvPool, {"filters": 3, "filter_size": 3, "pool_size": 2, "activation": "sigmoid"}, (2, 7, 8),
+    "network3's ConvPoolLayer: valid convolution, max-pool, bias, activation",
+))
+softmax = layers.register(LayerType(
+    "softmax", Softmax, {"n_out": 4, "p_dropout": 0.0}, (5,),
+    "network3's SoftmaxLayer: the zero-initialised output layer, dropout on its input",
+))
+
+__all__ = [
+    "ConvPool",
+    "FullyConnected",
+    "Layer",
+    "LayerType",
+    "Softmax",
+    "conv_filter_grad",
+    "conv_input_grad",
+    "conv_valid",
+    "get",
+    "layers",
+    "make_layer",
+    "max_pool",
+    "max_pool_backward",
+]
