@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple, Optional, Tuple
 import jax
 import jax.numpy as jnp
 
-from jaxnn.errors import NotDifferentiableError
+from jaxnn.errors import JaxnnError, NotDifferentiableError
 from jaxnn.registry import Registry
 
 Array = jax.Array
@@ -121,6 +121,29 @@ softmax = activations.register(
 )
 
 
+def softmax_temperature(c: float) -> Activation:
+    """softmax(c·z), the softmax with a temperature 1/c (the book's chapter 3 exercise).
+
+    As c grows it tends to a one-hot argmax; c = 1 is the plain softmax. Its Jacobian is
+    c(diag(a) − aaᵀ), so the hand-written backward step is c · a ⊙ (g − ⟨a, g⟩). Registered as
+    the family ``"softmax(c=...)"``: ``make_model(output_activation="softmax(c=2)")``.
+    """
+    c = float(c)
+    if not 0 < c < float("inf"):
+        raise JaxnnError(f"softmax(c={c:g}) needs a finite factor c > 0: write e.g. 'softmax(c=2)'")
+    return Activation(
+        name=f"softmax(c={c:g})",
+        fn=lambda z: _softmax(c * z),
+        vjp=lambda z, a, g: c * a * (g - jnp.sum(a * g, axis=-1, keepdims=True)),
+        prime=None,
+        output_range=(0.0, 1.0),
+        log_fn=lambda z: jax.nn.log_softmax(c * z, axis=-1),
+    )
+
+
+activations.register_family("softmax", softmax_temperature, {"c": 2.0})
+
+
 def _no_derivative(*_):
     raise NotDifferentiableError(
         "the perceptron step has no useful derivative (it is 0 almost everywhere and undefined "
@@ -149,6 +172,7 @@ __all__ = [
     "relu",
     "sigmoid",
     "softmax",
+    "softmax_temperature",
     "step",
     "tanh",
 ]

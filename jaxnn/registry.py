@@ -32,6 +32,8 @@ class Registry(Generic[T]):
         self._items: Dict[str, T] = {}
         self._plugins_loaded = False
         self._plugin_origin: Dict[str, str] = {}
+        self._families: Dict[str, Tuple[Callable[..., T], Dict[str, float]]] = {}
+        self._family_members: Dict[str, T] = {}
 
     def register(self, item: T, name: Optional[str] = None, *, replace: bool = False) -> T:
         """Adds ``item`` under ``name`` (default: ``item.name``) and returns it."""
@@ -47,6 +49,43 @@ class Registry(Generic[T]):
                 "or pass replace=True to override it"
             )
         self._items[name] = item
+        return item
+
+    def register_family(self, name: str, factory: Callable[..., T], example: Dict[str, float]) -> None:
+        """Adds a parametrised family, looked up by names such as ``"softmax(c=2)"``.
+
+        ``factory(**params)`` builds the member record, whose ``name`` must be the canonical
+        spelling :func:`family_name` gives, so that a saved model names it and loads it back.
+        ``example`` is the parameter set the equivalence tests check.
+        """
+        if name in self._families:
+            raise JaxnnError(f"a {self.kind} family named {name!r} is already registered: pick another name")
+        self._families[name] = (factory, dict(example))
+
+    def families(self) -> Dict[str, Dict[str, float]]:
+        """The registered families, each with its example parameters."""
+        return {n: dict(ex) for n, (_, ex) in self._families.items()}
+
+    def family_examples(self) -> List[str]:
+        """One member name per family, built from its example parameters."""
+        return [family_name(n, ex) for n, (_, ex) in sorted(self._families.items())]
+
+    def _family_member(self, name: str) -> Optional[T]:
+        if name in self._family_members:
+            return self._family_members[name]
+        parsed = _parse_call(name)
+        if parsed is None or parsed[0] not in self._families:
+            return None
+        base, params = parsed
+        factory, example = self._families[base]
+        unknown = sorted(set(params) - set(example))
+        if unknown or not params:
+            raise JaxnnError(
+                f"{self.kind} family {base!r} takes the parameters {', '.join(sorted(example))}, got "
+                f"{', '.join(unknown) or 'none'}: write it as {family_name(base, example)!r}"
+            )
+        item = factory(**params)
+        self._family_members[family_name(base, params)] = item
         return item
 
     def _load_plugins(self) -> None:
@@ -89,13 +128,16 @@ class Registry(Generic[T]):
             )
         if name_or_item not in self._items:
             self._load_plugins()
-        try:
+        if name_or_item in self._items:
             return self._items[name_or_item]
-        except KeyError:
-            raise JaxnnError(
-                f"unknown {self.kind} {name_or_item!r}: choose one of "
-                f"{', '.join(self.names())}"
-            ) from None
+        member = self._family_member(name_or_item)
+        if member is not None:
+            return member
+        families = [f"{n}({', '.join(f'{k}=...' for k in ex)})" for n, ex in sorted(self.families().items())]
+        raise JaxnnError(
+            f"unknown {self.kind} {name_or_item!r}: choose one of "
+            f"{', '.join(self.names() + families)}"
+        )
 
     def __contains__(self, name: str) -> bool:
         self._load_plugins()
@@ -106,6 +148,29 @@ class Registry(Generic[T]):
 
     def items(self) -> List[Tuple[str, T]]:
         return [(n, self._items[n]) for n in self.names()]
+
+
+def family_name(base: str, params: Dict[str, float]) -> str:
+    """The canonical name of a family member: ``family_name("softmax", {"c": 2.0}) == "softmax(c=2)"``."""
+    return f"{base}({', '.join(f'{k}={float(v):g}' for k, v in sorted(params.items()))})"
+
+
+def _parse_call(name: str) -> Optional[Tuple[str, Dict[str, float]]]:
+    """Parses ``"base(k=v, ...)"`` with numeric values; ``None`` when it is not of that form."""
+    name = name.strip()
+    if not name.endswith(")") or "(" not in name:
+        return None
+    base, _, inner = name[:-1].partition("(")
+    params: Dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in inner.split(","))):
+        key, eq, value = part.partition("=")
+        try:
+            params[key.strip()] = float(value)
+        except ValueError:
+            raise JaxnnError(f"cannot read {part!r} in {name!r}: write parameters as name=number, e.g. 'softmax(c=2)'") from None
+        if not eq or not key.strip():
+            raise JaxnnError(f"cannot read {part!r} in {name!r}: write parameters as name=number, e.g. 'softmax(c=2)'")
+    return base.strip(), params
 
 
 def _entry_points(group: str):

@@ -17,7 +17,8 @@ import jaxnn
 from jaxnn.backprop import model_backprop, model_backprop_per_example
 from jaxnn.network import model_autodiff_grad, model_loss
 
-DIFFERENTIABLE = [n for n, a in jaxnn.activations.items() if a.differentiable]
+# every registered activation, plus one member of each parametrised family ("softmax(c=2)")
+DIFFERENTIABLE = [n for n, a in jaxnn.activations.items() if a.differentiable] + jaxnn.activations.family_examples()
 COSTS = jaxnn.costs.names()
 
 
@@ -96,6 +97,26 @@ def test_activation_derivative_matches_jax(name):
     if act.prime is not None:
         elementwise = jax.vmap(jax.vmap(jax.grad(lambda s: act.fn(s[None])[0])))(z)
         chex.assert_trees_all_close(act.prime(z), elementwise, rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_temperature_is_a_family_that_saves_and_loads(tmp_path):
+    act = jaxnn.activations.get("softmax(c=2)")
+    z = jnp.asarray([[0.0, 1.0, 2.0]])
+    chex.assert_trees_all_close(act.fn(z), jax.nn.softmax(2 * z), rtol=1e-12)
+    # c -> infinity gives the argmax; c = 1 is the plain softmax
+    chex.assert_trees_all_close(jaxnn.activations.get("softmax(c=200)").fn(z), jnp.asarray([[0.0, 0.0, 1.0]]), atol=1e-12)
+    chex.assert_trees_all_close(jaxnn.activations.get("softmax(c=1)").fn(z), jaxnn.activations.get("softmax").fn(z))
+    params = jaxnn.init_params(jax.random.key(0), [4, 3], "default", dtype=jnp.float64)
+    path = jaxnn.save_model(tmp_path / "t.npz", params, output_activation="softmax(c=0.5)", cost="log-likelihood")
+    loaded_params, meta = jaxnn.load_model(path)
+    model = jaxnn.make_model(output_activation=meta["output_activation"], cost=meta["cost"])
+    assert model.output_activation.name == "softmax(c=0.5)"
+    x = jnp.ones((2, 4))
+    chex.assert_trees_all_close(jaxnn.forward(loaded_params, x, output_activation=model.output_activation),
+                                jax.nn.softmax(0.5 * (x @ params[0]["w"].T + params[0]["b"])), rtol=1e-6)
+    for bad, words in [("softmax(c=0)", "c > 0"), ("softmax(t=1)", "takes the parameters c"), ("softmax(c=x)", "name=number")]:
+        with pytest.raises(jaxnn.JaxnnError, match=words):
+            jaxnn.activations.get(bad)
 
 
 def test_public_gradient_functions_share_one_signature():
