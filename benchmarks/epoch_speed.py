@@ -555,6 +555,43 @@ def machine_info() -> List[str]:
     ]
 
 
+# ----------------------------------------------------------------------------- memory and compile time
+
+_FRESH = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+import jax, jaxnn
+sizes = [int(s) for s in sys.argv[1].split(",")]
+d = jaxnn.load_mnist()
+def rss():  # the peak resident set of this process image, in MB (ru_maxrss would include the parent's
+    # peak from before exec, which Linux carries over)
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+before = rss()
+params = jaxnn.init_params(jax.random.key(0), sizes, "large")
+_, h = jaxnn.sgd(params, d.training, 3, 10, 3.0, key=1, evaluation_data=d.test)
+print("FRESH", json.dumps({"peak_rss_mb": rss(), "rss_before_training_mb": before, "epoch_seconds": h.seconds,
+                          "compile_s": h.seconds[0] - min(h.seconds[1:]), "process_s": time.perf_counter() - t0}))
+"""
+
+
+def fresh_process(sizes) -> Optional[dict]:
+    """Peak resident memory of a fresh process that trains ``sizes`` for 3 epochs with ``jaxnn.sgd``
+    (test accuracy every epoch), and how much longer its first, compiling epoch took."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _FRESH, ",".join(map(str, sizes))], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    line = next((x for x in out.stdout.splitlines() if x.startswith("FRESH ")), None)
+    if line is None:
+        print(f"memory measurement failed: {out.stderr[-500:]}")
+        return None
+    return json.loads(line[len("FRESH "):])
+
+
 # ----------------------------------------------------------------------------- accuracy check
 
 
@@ -611,7 +648,8 @@ def main(argv=None) -> int:
                     help="float type of the NumPy rows (network.py itself computes in float64)")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: the usable cores)")
     ap.add_argument("--skip", default="",
-                    help="comma-separated rows to leave out: autodiff, jax-step, torch, matrix, per-example")
+                    help="comma-separated rows to leave out: autodiff, jax-step, torch, matrix, per-example, "
+                         "memory (the fresh-process measurement of peak memory and compile time)")
     ap.add_argument("--variants", action="store_true",
                     help="also time jaxnn variants (mini-batch size, scan unroll, the permutation, gathers)")
     ap.add_argument("--check-accuracy", type=int, nargs="?", const=2, default=0, metavar="EPOCHS",
@@ -698,13 +736,25 @@ def main(argv=None) -> int:
         print(f"- jaxnn (backprop) vs {r.name}: {speedup:.1f}× faster (target ≥ {need:g}×): "
               f"{'PASS' if passed else 'FAIL'}")
 
+    fresh = None
+    if "memory" not in skip:
+        fresh = fresh_process(sizes)
+        if fresh is not None:
+            passed = fresh["peak_rss_mb"] <= 1024
+            print(f"\n## Memory and compile time (a fresh process: load MNIST, jaxnn.sgd 3 epochs, test accuracy each)\n\n"
+                  f"- peak resident memory: {fresh['peak_rss_mb']:.0f} MB ({fresh['rss_before_training_mb']:.0f} MB "
+                  f"after loading the data, before training) (target ≤ 1024 MB: {'PASS' if passed else 'FAIL'})\n"
+                  f"- compile time of the new configuration (first epoch minus the fastest later one): "
+                  f"{fresh['compile_s']:.2f} s (target ≤ 3 s: {'PASS' if fresh['compile_s'] <= 3 else 'FAIL'}); "
+                  f"epochs: {', '.join(f'{t:.3f}' for t in fresh['epoch_seconds'])} s", flush=True)
+
     variant_lines = run_variants(params0, x, y, repeats) if args.variants else []
 
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "sizes": sizes, "repeats": repeats, "argv": sys.argv[1:],
                        "results": [r.as_dict() for r in results], "checks": checks, "notes": notes,
-                       "load_at_end": load, "variants": variant_lines}, f, indent=2)
+                       "load_at_end": load, "variants": variant_lines, "fresh_process": fresh}, f, indent=2)
     return 1 if (args.strict and not ok) else 0
 
 

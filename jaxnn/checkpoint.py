@@ -13,6 +13,7 @@ a crash, a kill or a divergence never leaves a broken or NaN checkpoint in place
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
@@ -20,7 +21,8 @@ import jax
 import numpy as np
 
 from jaxnn.errors import JaxnnError
-from jaxnn.io import MAX_METADATA_BYTES, atomic_write
+from jaxnn.io import atomic_write, open_npz
+from jaxnn.validation import PRNG_IMPL
 
 FORMAT = "jaxnn-checkpoint"
 VERSION = 1
@@ -36,7 +38,8 @@ def save_checkpoint(path, *, params, opt_state, key, epoch: int, eta: float, his
     arrays.update({f"opt/{i}": np.asarray(a) for i, a in enumerate(jax.tree_util.tree_leaves(opt_state))})
     arrays["key"] = np.asarray(jax.random.key_data(key))
     meta = {"format": FORMAT, "version": VERSION, "epoch": int(epoch), "eta": float(eta), "history": history,
-            "config": config, "n_params": len(leaves), "best": int(best), "since_best": int(since_best)}
+            "config": config, "n_params": len(leaves), "best": int(best), "since_best": int(since_best),
+            "key_impl": str(jax.random.key_impl(key))}
     arrays["__jaxnn__"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -45,51 +48,88 @@ def load_checkpoint(path, *, params_like, opt_state_like, config: dict) -> Tuple
     """Reads a checkpoint for a run whose parameters and optimizer state look like the ``*_like``
     pytrees; returns ``(params, opt_state, key, meta)``.
 
+    The file is checked against the schema before anything in it is used: the metadata's keys
+    and types, every array's declared shape and dtype (before it is read), finite parameters,
+    and no arrays beyond those the run needs.
+
     Raises:
-      JaxnnError: when the file is corrupt, not a checkpoint, or from a run with another
-        configuration (the message says which setting differs).
+      JaxnnError: when the file is missing, oversized, corrupt, not a checkpoint, or from a run
+        with another configuration (the message says which setting differs).
     """
     path = Path(path)
     bad = f"{path} is not a usable jaxnn checkpoint"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "__jaxnn__" not in z.files:
-                raise JaxnnError(f"{bad}: it has no jaxnn metadata")
-            raw = z["__jaxnn__"]
-            if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_METADATA_BYTES:
-                raise JaxnnError(f"{bad}: its metadata block is malformed")
-            meta = json.loads(raw.tobytes().decode())
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
-                raise JaxnnError(f"{bad}: it is not a version-{VERSION} {FORMAT} file")
-            saved = meta.get("config")
-            if saved != config:
-                diff = sorted(k for k in set(saved or {}) | set(config) if (saved or {}).get(k) != config.get(k))
-                raise JaxnnError(
-                    f"{path} was written by a run with different settings ({', '.join(diff)}): resume with the "
-                    "same settings, or delete the checkpoint to start afresh"
-                )
-            params = _restore(z, "params", params_like, bad)
-            opt_state = _restore(z, "opt", opt_state_like, bad)
-            key = jax.random.wrap_key_data(z["key"])
-    except JaxnnError:
-        raise
-    except Exception as exc:  # zip, JSON and array errors alike: the file is damaged
-        raise JaxnnError(f"{bad}: {type(exc).__name__}: {exc} (truncated or corrupt? delete it to start afresh)") from None
-    return params, opt_state, key, meta
+    if not path.is_file():
+        raise JaxnnError(f"no checkpoint at {path}: check the path, or run without resume=True to start afresh")
+    p_leaves, p_def = jax.tree_util.tree_flatten(params_like)
+    o_leaves, o_def = jax.tree_util.tree_flatten(opt_state_like)
+    with open_npz(path, bad, "delete it to start afresh") as z:
+        if "__jaxnn__" not in z.names:
+            raise JaxnnError(f"{bad}: it has no jaxnn metadata")
+        meta = z.metadata()
+        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+            raise JaxnnError(f"{bad}: it is not a version-{VERSION} {FORMAT} file")
+        _check_schema(meta, bad, len(p_leaves))
+        saved = meta["config"]
+        if saved != config:
+            diff = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
+            raise JaxnnError(
+                f"{path} was written by a run with different settings ({', '.join(diff)}): resume with the "
+                "same settings, or delete the checkpoint to start afresh"
+            )
+        names = {f"params/{i}": a for i, a in enumerate(p_leaves)}
+        opt_names = {f"opt/{i}": a for i, a in enumerate(o_leaves)}
+        impl = meta.get("key_impl", PRNG_IMPL)
+        try:
+            key_shape = np.shape(jax.random.key_data(jax.random.key(0, impl=impl)))
+        except (ValueError, KeyError, TypeError):
+            raise JaxnnError(f"{bad}: its key uses an unknown PRNG implementation {impl!r}") from None
+        z.only({"__jaxnn__", "key", *names, *opt_names})
+        params = [z.array(n, np.shape(a), dtype=np.asarray(a).dtype) for n, a in names.items()]
+        opt = [z.array(n, np.shape(a), dtype=np.asarray(a).dtype) for n, a in opt_names.items()]
+        key = jax.random.wrap_key_data(z.array("key", key_shape, kinds="u", dtype=np.uint32), impl=impl)
+    return jax.tree_util.tree_unflatten(p_def, params), jax.tree_util.tree_unflatten(o_def, opt), key, meta
 
 
-def _restore(z, prefix, like, bad):
-    leaves, treedef = jax.tree_util.tree_flatten(like)
-    out = []
-    for i, ref in enumerate(leaves):
-        name = f"{prefix}/{i}"
-        if name not in z.files:
-            raise JaxnnError(f"{bad}: array {name} is missing")
-        a = z[name]
-        if a.shape != np.shape(ref) or a.dtype != np.asarray(ref).dtype:
-            raise JaxnnError(f"{bad}: {name} has shape {a.shape} {a.dtype}, expected {np.shape(ref)} {np.asarray(ref).dtype}")
-        out.append(a)
-    return jax.tree_util.tree_unflatten(treedef, out)
+#: The metadata a checkpoint must hold, with the JSON types each entry may take.
+SCHEMA = {"format": str, "version": int, "epoch": int, "eta": (int, float), "history": dict, "config": dict,
+          "n_params": int, "best": int, "since_best": int}
+
+
+def _check_schema(meta: dict, bad: str, n_params: int) -> None:
+    """Checks the metadata's keys and types, and the history's, before anything trusts them."""
+    import dataclasses
+
+    from jaxnn.training import History
+
+    missing = sorted(set(SCHEMA) - set(meta))
+    extra = sorted(set(meta) - set(SCHEMA) - {"key_impl"})
+    if missing or extra:
+        raise JaxnnError(f"{bad}: its metadata {'lacks ' + ', '.join(missing) if missing else 'has unknown keys ' + ', '.join(extra)}")
+    for k, kind in SCHEMA.items():
+        if not isinstance(meta[k], kind) or isinstance(meta[k], bool):
+            raise JaxnnError(f"{bad}: its metadata entry {k!r} has the wrong type ({type(meta[k]).__name__})")
+    if meta["epoch"] < 0 or meta["since_best"] < 0 or not (math.isfinite(meta["eta"]) and meta["eta"] > 0):
+        raise JaxnnError(f"{bad}: its epoch, since_best or eta is out of range")
+    if meta["n_params"] != n_params:
+        raise JaxnnError(f"{bad}: it holds {meta['n_params']} parameter arrays, the run has {n_params}")
+    if not isinstance(meta.get("key_impl", PRNG_IMPL), str):
+        raise JaxnnError(f"{bad}: its metadata entry 'key_impl' must name a PRNG implementation")
+    fields = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+              for f in dataclasses.fields(History)}
+    history = meta["history"]
+    unknown = sorted(set(history) - set(fields))
+    if unknown:
+        raise JaxnnError(f"{bad}: its history has unknown entries {', '.join(unknown)}")
+    for k, v in history.items():
+        default = fields[k]
+        if isinstance(default, list):
+            ok = isinstance(v, list) and all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in v)
+        elif default is None:
+            ok = v is None or isinstance(v, str)
+        else:
+            ok = isinstance(v, type(default)) and not isinstance(v, bool)
+        if not ok:
+            raise JaxnnError(f"{bad}: its history entry {k!r} has the wrong type")
 
 
 __all__ = ["load_checkpoint", "save_checkpoint"]

@@ -16,6 +16,9 @@ from jaxnn.registry import Registry
 
 Params = List[dict]
 
+#: The most parameters a network may have (about 8 GiB in float32): larger sizes are a typo.
+MAX_PARAMETERS = 1 << 31
+
 
 class Initializer(NamedTuple):
     """Draws one layer's parameters.
@@ -62,17 +65,29 @@ default = initializers.register(
 
 def check_sizes(sizes: Sequence[int]) -> List[int]:
     """Validates a layer-size list such as [784, 30, 10] and returns it as ints."""
-    try:
-        sizes = [int(s) for s in sizes]
-    except (TypeError, ValueError):
+    import numbers
+
+    if isinstance(sizes, (str, bytes)) or not all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in _iterable(sizes)):
         raise JaxnnError(f"sizes must be a list of layer widths such as [784, 30, 10], got {sizes!r}")
+    sizes = [int(s) for s in sizes]
     if len(sizes) < 2:
         raise JaxnnError(
             f"sizes needs at least an input and an output layer, such as [784, 30, 10]; got {sizes}"
         )
     if any(s < 1 for s in sizes):
         raise JaxnnError(f"every layer needs at least one neuron; got sizes {sizes}")
+    n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n > MAX_PARAMETERS:
+        raise JaxnnError(f"sizes {sizes} would need {n:,} parameters, more than {MAX_PARAMETERS:,}: use smaller layers")
     return sizes
+
+
+def _iterable(sizes):
+    try:
+        return list(sizes)
+    except TypeError:
+        return [None]  # not a list: rejected by the caller
 
 
 def init_params(key, sizes: Sequence[int], initializer="default", dtype=jnp.float32) -> Params:
@@ -87,9 +102,12 @@ def init_params(key, sizes: Sequence[int], initializer="default", dtype=jnp.floa
     Returns:
       A list with one ``{"w": (n_out, n_in), "b": (n_out,)}`` per layer.
     """
+    from jaxnn.validation import component, float_dtype, prng_key
+
     sizes = check_sizes(sizes)
-    init = initializers.get(initializer)
-    keys = jax.random.split(key, len(sizes) - 1)
+    init = component(initializers, initializer)
+    dtype = float_dtype(dtype)
+    keys = jax.random.split(prng_key(key), len(sizes) - 1)
     return [init.layer(k, n_in, n_out, dtype) for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:])]
 
 

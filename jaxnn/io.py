@@ -13,10 +13,13 @@ with the same atomic write and the same checks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
@@ -65,15 +68,19 @@ def save_model(path, params, **metadata) -> Path:
 
     Non-finite parameters are refused, so a diverged run can never overwrite a good model.
     """
-    from jaxnn.initializers import sizes_of
+    from jaxnn.validation import writable_file
 
-    sizes = sizes_of(params)
+    sizes = _sizes_of_savable(params)
+    writable_file(path, "model file")
+    reserved = sorted({"format", "version", "sizes"} & set(metadata))
+    if reserved:
+        raise JaxnnError(f"save_model writes {', '.join(reserved)} itself: rename those metadata entries")
     arrays = {f"layer{l}/{k}": a for l, k, a in _finite_arrays(path, params)}
     meta = {"format": FORMAT, "version": VERSION, "sizes": sizes, **metadata}
     try:
         blob = json.dumps(meta, sort_keys=True).encode()
-    except TypeError as exc:
-        raise JaxnnError(f"model metadata must be JSON-serialisable: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise JaxnnError(f"model metadata must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from None
     arrays["__jaxnn__"] = np.frombuffer(blob, dtype=np.uint8)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -82,51 +89,144 @@ def load_model(path) -> Tuple[list, Dict[str, Any]]:
     """Loads a model saved by :func:`save_model`; returns ``(params, metadata)``.
 
     Raises:
-      JaxnnError: when the file is missing, truncated, corrupt, not a jaxnn model, or
-        inconsistent with its own metadata.
+      JaxnnError: when the file is missing, oversized, truncated, corrupt, not a jaxnn model,
+        holds arrays the format does not have, or is inconsistent with its own metadata.
     """
     path = Path(path)
     if not path.is_file():
         raise JaxnnError(f"no model file at {path}: check the path (save one with --save or jaxnn.save_model)")
     bad = f"{path} is not a readable jaxnn model"
+    with open_npz(path, bad, "re-save it") as z:
+        if "__jaxnn__" not in z.names:
+            raise JaxnnError(f"{bad}: it has no jaxnn metadata (is it a network2 JSON file? use jaxnn.io.load_network2)")
+        meta = z.metadata()
+        sizes = _check_meta(meta, bad)
+        shapes = {}
+        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            shapes[f"layer{l}/w"], shapes[f"layer{l}/b"] = (n_out, n_in), (n_out,)
+        z.only({"__jaxnn__", *shapes})
+        arrays = {name: z.array(name, shape, kinds="f") for name, shape in shapes.items()}
+    params = [{"w": arrays[f"layer{l}/w"], "b": arrays[f"layer{l}/b"]} for l in range(len(sizes) - 1)]
+    return params, meta
+
+
+# -- reading .npz files that may be hostile: shared by load_model and jaxnn.checkpoint.load_checkpoint
+
+#: Files larger than this are refused before they are opened.
+MAX_FILE_BYTES = 1 << 34
+_DEFLATE_MAX_RATIO = 1100  # deflate cannot expand data by more than about 1032:1
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError, zlib.error,
+                NotImplementedError, RuntimeError, UnicodeDecodeError, RecursionError, struct.error, OverflowError)
+
+
+class NpzArchive:
+    """An open ``.npz`` archive whose arrays are checked (header, dtype, shape, size on disk, finite
+    values) before they are read, so a hostile file cannot make numpy allocate what it declares."""
+
+    def __init__(self, zf: zipfile.ZipFile, bad: str):
+        self.zf, self.bad = zf, bad
+        self.names = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
+        others = [n for n in zf.namelist() if not n.endswith(".npy")]
+        if others:
+            raise JaxnnError(f"{bad}: it holds members that are not arrays ({', '.join(sorted(others)[:3])})")
+
+    def only(self, allowed) -> None:
+        """Refuses arrays the format does not have (and reports missing ones first)."""
+        missing = sorted(set(allowed) - self.names)
+        if missing:
+            raise JaxnnError(f"{self.bad}: array {missing[0]} is missing (file truncated?)")
+        extra = sorted(self.names - set(allowed))
+        if extra:
+            raise JaxnnError(f"{self.bad}: it holds arrays this format does not have ({', '.join(extra[:3])})")
+
+    def header(self, name):
+        """``(shape, dtype)`` as the array's header declares them, read without reading the data."""
+        if name not in self.names:
+            raise JaxnnError(f"{self.bad}: array {name} is missing (file truncated?)")
+        info = self.zf.getinfo(name + ".npy")
+        with self.zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise JaxnnError(f"{self.bad}: array {name} uses .npy format version {version}, which jaxnn does not read")
+            offset = f.tell()
+        if dtype.hasobject:
+            raise JaxnnError(f"{self.bad}: array {name} holds Python objects, which jaxnn never unpickles")
+        count = 1
+        for d in shape:
+            count *= int(d)
+        need = offset + count * dtype.itemsize
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if info.file_size != need or (stored and info.compress_size != need) or (
+                not stored and need > _DEFLATE_MAX_RATIO * max(info.compress_size, 1)):
+            raise JaxnnError(f"{self.bad}: array {name} declares shape {shape} of {dtype} ({need:,} bytes) but the "
+                             f"file holds {info.file_size:,} (truncated, corrupt or forged)")
+        return tuple(int(d) for d in shape), dtype
+
+    def array(self, name, shape=None, kinds="f", dtype=None, finite=True) -> np.ndarray:
+        """Reads one array after checking its declared ``shape``, dtype kind (``"f"`` float,
+        ``"u"`` unsigned, ...) or exact ``dtype``, and, for floats, that its values are finite."""
+        got_shape, got_dtype = self.header(name)
+        if (shape is not None and got_shape != tuple(shape)) or got_dtype.kind not in kinds or (
+                dtype is not None and got_dtype != np.dtype(dtype)):
+            kind = str(np.dtype(dtype)) if dtype is not None else {"f": "float", "u": "unsigned"}.get(kinds, kinds)
+            raise JaxnnError(f"{self.bad}: {name} has shape {got_shape} and dtype {got_dtype}, expected {kind} "
+                             f"{tuple(shape) if shape is not None else 'array'}")
+        with self.zf.open(name + ".npy") as f:
+            a = np.lib.format.read_array(f, allow_pickle=False)
+        if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise JaxnnError(f"{self.bad}: {name} holds NaN or infinite values")
+        return a
+
+    def metadata(self) -> dict:
+        """The ``__jaxnn__`` block: UTF-8 JSON of at most ``MAX_METADATA_BYTES``, holding an object."""
+        shape, dtype = self.header("__jaxnn__")
+        if dtype != np.uint8 or len(shape) != 1 or shape[0] > MAX_METADATA_BYTES:
+            raise JaxnnError(f"{self.bad}: its metadata block is malformed (expected at most "
+                             f"{MAX_METADATA_BYTES:,} bytes of JSON as uint8)")
+        raw = self.array("__jaxnn__", kinds="u")
+        try:
+            meta = json.loads(raw.tobytes().decode())
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise JaxnnError(f"{self.bad}: its metadata is not valid JSON") from None
+        if not isinstance(meta, dict):
+            raise JaxnnError(f"{self.bad}: its metadata is a JSON {type(meta).__name__}, not an object")
+        return meta
+
+
+@contextlib.contextmanager
+def open_npz(path, bad: str, repair: str):
+    """Opens ``path`` as an :class:`NpzArchive`; any read failure inside the ``with`` block becomes
+    one JaxnnError that starts with ``bad`` and ends with ``repair``."""
+    path = Path(path)
+    if not path.is_file():
+        raise JaxnnError(f"{bad}: there is no file at {path}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise JaxnnError(f"{bad}: it has {size:,} bytes, more than the {MAX_FILE_BYTES:,} jaxnn reads")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            names = set(z.files)
-            if "__jaxnn__" not in names:
-                raise JaxnnError(f"{bad}: it has no jaxnn metadata (is it a network2 JSON file? use jaxnn.io.load_network2)")
-            raw = z["__jaxnn__"]
-            if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_METADATA_BYTES:
-                raise JaxnnError(f"{bad}: its metadata block is malformed")
-            try:
-                meta = json.loads(raw.tobytes().decode())
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise JaxnnError(f"{bad}: its metadata is not valid JSON") from None
-            sizes = _check_meta(meta, bad)
-            params = []
-            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-                layer = {}
-                for k, shape in (("w", (n_out, n_in)), ("b", (n_out,))):
-                    name = f"layer{l}/{k}"
-                    if name not in names:
-                        raise JaxnnError(f"{bad}: array {name} is missing (file truncated?)")
-                    a = z[name]
-                    if a.shape != shape or not np.issubdtype(a.dtype, np.floating):
-                        raise JaxnnError(f"{bad}: {name} has shape {a.shape} and dtype {a.dtype}, expected float {shape}")
-                    if not np.isfinite(a).all():
-                        raise JaxnnError(f"{bad}: {name} holds NaN or infinite values")
-                    layer[k] = a
-                params.append(layer)
+        with zipfile.ZipFile(path) as zf:
+            yield NpzArchive(zf, bad)
     except JaxnnError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise JaxnnError(f"{bad}: {type(exc).__name__}: {exc} (truncated or corrupt? re-save it)") from None
-    return params, meta
+    except MemoryError:
+        raise JaxnnError(f"{bad}: it declares more data than fits in memory (forged?)") from None
+    except _READ_ERRORS as exc:
+        raise JaxnnError(f"{bad}: {type(exc).__name__}: {exc} (truncated or corrupt? {repair})") from None
 
 
 def _check_meta(meta, bad) -> list:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise JaxnnError(f"{bad}: its metadata does not say format {FORMAT!r}")
-    if not isinstance(meta.get("version"), int) or meta["version"] > VERSION:
+    if not isinstance(meta.get("version"), int) or isinstance(meta["version"], bool) or not 1 <= meta["version"]:
+        raise JaxnnError(f"{bad}: its format version {meta.get('version')!r} is not a positive integer")
+    for k in ("cost", "activation", "output_activation", "dataset"):
+        if meta.get(k) is not None and not isinstance(meta[k], str):
+            raise JaxnnError(f"{bad}: its metadata entry {k!r} must be a name (a string), got {meta[k]!r}")
+    if meta["version"] > VERSION:
         raise JaxnnError(f"{bad}: format version {meta.get('version')!r} is newer than this jaxnn reads ({VERSION}); upgrade jaxnn")
     return _check_sizes(meta.get("sizes"), bad)
 
@@ -138,6 +238,19 @@ def _check_sizes(sizes, bad) -> list:
         raise JaxnnError(f"{bad}: 'sizes' must be a list of positive integers, got {sizes!r}")
     if sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])) > MAX_PARAMETERS:
         raise JaxnnError(f"{bad}: it declares more than {MAX_PARAMETERS:,} parameters")
+    return sizes
+
+
+def _sizes_of_savable(params) -> list:
+    """The sizes of float parameters; NaN is left to :func:`_finite_arrays`, which names the file."""
+    from jaxnn.initializers import sizes_of
+
+    sizes = sizes_of(params)
+    for l, layer in enumerate(params):
+        for k in ("w", "b"):
+            dtype = getattr(layer[k], "dtype", None)
+            if dtype is None or not np.issubdtype(np.dtype(dtype), np.floating):
+                raise JaxnnError(f"params[{l}]['{k}'] has dtype {dtype}: only float parameters can be saved")
     return sizes
 
 
@@ -183,9 +296,10 @@ def save_network2(path, params, cost) -> Path:
 
     Non-finite parameters are refused, as by :func:`save_model`.
     """
-    from jaxnn.initializers import sizes_of
+    from jaxnn.validation import writable_file
 
-    sizes = sizes_of(params)
+    sizes = _sizes_of_savable(params)
+    writable_file(path, "network2 file")
     cost = _network2_cost(cost, f"cannot save {path}")
     weights, biases = [], []
     for _, k, a in _finite_arrays(path, params):
@@ -238,6 +352,10 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
     if not isinstance(data, dict) or any(k not in data for k in keys):
         have = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise JaxnnError(f"{bad}: expected a JSON object with keys {', '.join(keys)}, got {have}")
+    extra = sorted(set(data) - set(keys))
+    if extra:
+        raise JaxnnError(f"{bad}: it has keys network2 files do not have ({', '.join(map(repr, extra[:3]))}); "
+                         f"expected exactly {', '.join(keys)}")
     sizes = _check_sizes(data["sizes"], bad)
     cost = _network2_cost(data["cost"], bad)
     layers = len(sizes) - 1
@@ -253,4 +371,4 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
     return params, {"format": "network2", "sizes": sizes, "cost": NETWORK2_COSTS[cost], "network2_cost": cost}
 
 
-__all__ = ["atomic_write", "load_model", "load_network2", "save_model", "save_network2"]
+__all__ = ["NpzArchive", "atomic_write", "load_model", "open_npz", "load_network2", "save_model", "save_network2"]

@@ -19,8 +19,6 @@ from typing import NamedTuple, Optional, Tuple
 import jax
 import jax.numpy as jnp
 
-from jaxnn import activations as _act
-from jaxnn import costs as _costs
 from jaxnn import regularizers as _reg
 from jaxnn.activations import Activation
 from jaxnn.costs import Cost
@@ -60,17 +58,21 @@ def make_model(activation="sigmoid", output_activation=None, cost="quadratic", r
       regularizer: the weight penalty (``"none"``, ``"l2"``, ``"l1"`` or a record).
       dropout: ``None``, ``"book"`` or ``"inverted"``; see :class:`Model`.
     """
+    from jaxnn.activations import activations
+    from jaxnn.costs import costs
+    from jaxnn.regularizers import regularizers
+    from jaxnn.validation import choice, component
+
     if isinstance(activation, Model):
         return activation
-    act = _act.get(activation)
-    out = _act.get(output_activation) if output_activation is not None else act
-    cost = _costs.get(cost)
+    act = component(activations, activation)
+    out = component(activations, output_activation) if output_activation is not None else act
+    cost = component(costs, cost)
     reason = cost.unsupported(out)
     if reason:
         raise JaxnnError(reason)
-    if dropout not in DROPOUT_MODES:
-        raise JaxnnError(f"dropout must be one of None, 'book' or 'inverted', got {dropout!r}")
-    return Model(act, out, cost, _reg.get(regularizer), dropout)
+    choice(dropout, DROPOUT_MODES, "dropout mode")
+    return Model(act, out, cost, component(regularizers, regularizer), dropout)
 
 
 def _model(components) -> Model:
@@ -209,19 +211,38 @@ def autodiff_grad(params, x, y, **components):
     return model_autodiff_grad(model, params, x, y, reg_scale, masks)
 
 
+def _checked(params, x, components):
+    """Validates the inputs of :func:`predict` and :func:`evaluate` before anything runs."""
+    from jaxnn.validation import as_inputs, as_params
+
+    sizes = as_params(params)
+    model = _model(components)
+    if not isinstance(x, jax.core.Tracer):
+        if getattr(x, "ndim", None) == 1 and len(x) == sizes[0]:
+            x = x[None, :]
+        x = as_inputs(x, sizes[0])
+    return model, sizes, x
+
+
 def predict(params, x, **components):
     """The index of the most active output neuron for each row (the predicted digit)."""
-    return jnp.argmax(forward(params, x, **components), axis=-1)
+    model, _, x = _checked(params, x, components)
+    return jnp.argmax(forward(params, x, model=model), axis=-1)
 
 
 def evaluate(params, x, labels, **components) -> int:
     """How many rows are classified correctly, as network.py's ``evaluate`` counts."""
-    return int(jnp.sum(predict(params, x, **components) == jnp.asarray(labels)))
+    from jaxnn.validation import as_labels
+
+    model, sizes, x = _checked(params, x, components)
+    labels = as_labels(labels, len(x), sizes[-1])
+    return int(jnp.sum(predict(params, x, model=model) == jnp.asarray(labels)))
 
 
 def accuracy(params, x, labels, **components) -> float:
     """The fraction of rows classified correctly."""
-    return evaluate(params, x, labels, **components) / len(labels)
+    correct = evaluate(params, x, labels, **components)
+    return correct / (len(x) if getattr(x, "ndim", 2) == 2 else 1)
 
 
 __all__ = [

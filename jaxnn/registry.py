@@ -32,6 +32,7 @@ class Registry(Generic[T]):
         self._items: Dict[str, T] = {}
         self._plugins_loaded = False
         self._plugin_origin: Dict[str, str] = {}
+        self.a_kind = ("an " if kind[:1] in "aeiou" else "a ") + kind  # "an activation", "a cost"
         self._families: Dict[str, Tuple[Callable[..., T], Dict[str, float]]] = {}
         self._family_members: Dict[str, T] = {}
 
@@ -39,13 +40,13 @@ class Registry(Generic[T]):
         """Adds ``item`` under ``name`` (default: ``item.name``) and returns it."""
         if not isinstance(item, self.record_type):
             raise JaxnnError(
-                f"a {self.kind} must be a {self.record_type.__name__} record, got "
+                f"{self.a_kind} must be a {self.record_type.__name__} record, got "
                 f"{type(item).__name__}: build it with jaxnn.{self.record_type.__name__}(...)"
             )
         name = name or getattr(item, "name")
         if not replace and name in self._items:
             raise JaxnnError(
-                f"a {self.kind} named {name!r} is already registered: pick another name, "
+                f"{self.a_kind} named {name!r} is already registered: pick another name, "
                 "or pass replace=True to override it"
             )
         self._items[name] = item
@@ -59,7 +60,7 @@ class Registry(Generic[T]):
         ``example`` is the parameter set the equivalence tests check.
         """
         if name in self._families:
-            raise JaxnnError(f"a {self.kind} family named {name!r} is already registered: pick another name")
+            raise JaxnnError(f"{self.a_kind} family named {name!r} is already registered: pick another name")
         self._families[name] = (factory, dict(example))
 
     def families(self) -> Dict[str, Dict[str, float]]:
@@ -123,7 +124,7 @@ class Registry(Generic[T]):
             return name_or_item
         if not isinstance(name_or_item, str):
             raise JaxnnError(
-                f"expected a {self.kind} name or {self.record_type.__name__} record, "
+                f"expected {self.a_kind} name or {self.record_type.__name__} record, "
                 f"got {type(name_or_item).__name__}"
             )
         if name_or_item not in self._items:

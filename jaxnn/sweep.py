@@ -3,7 +3,12 @@
 A sweep crosses seeds with values of η, λ and the dropout rate p, stacks every network's
 parameters along a leading axis, and vmaps the same epoch function that :func:`jaxnn.sgd` runs.
 Each configuration gets exactly the keys that a single run with its seed gets, so a sweep
-equals the same configurations trained one by one (``tests/test_sweep.py`` shows it)::
+equals the same configurations trained one by one (``tests/test_sweep.py`` shows it), up to
+rounding: the sweep writes each forward product as (w @ aᵀ)ᵀ, which XLA computes without
+copying the stacked weights, and which can round differently from ``jaxnn.sgd``'s ``a @ w.T``
+in the last bits. Networks with the same seed share their data order, so each step's
+mini-batch meets all their first layers in one wide matrix product; ``devices=`` spreads the
+networks over several devices (:mod:`jaxnn.sharding`)::
 
     result = jaxnn.sweep([784, 30, 10], data.training, epochs=30, mini_batch_size=10,
                          eta=0.5, lmbda=[0, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1], seeds=[0, 1, 2],
@@ -22,9 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import progress
+from jaxnn import progress, sharding
 from jaxnn.errors import JaxnnError
-from jaxnn.initializers import check_sizes, init_params
+from jaxnn import validation
+from jaxnn.initializers import check_sizes, init_params, initializers
 from jaxnn.network import make_model, require_differentiable
 from jaxnn.training import GRADIENTS, _pair, epoch_body, epoch_key, metrics_body
 from jaxnn.validation import positive_float, positive_int
@@ -32,7 +38,7 @@ from jaxnn.validation import positive_float, positive_int
 
 def run_keys(seed: int):
     """The (init, shuffle) keys of a run with ``seed``: the same split the CLI and the examples use."""
-    return jax.random.split(jax.random.key(int(seed)))
+    return jax.random.split(validation.prng_key(int(seed)))
 
 
 @dataclasses.dataclass
@@ -83,8 +89,17 @@ class SweepResult:
         return "\n".join(lines)
 
 
+def _split(tree, groups):
+    """(networks, ...) leaves as (groups, networks // groups, ...)."""
+    return jax.tree_util.tree_map(lambda a: a.reshape(groups, a.shape[0] // groups, *a.shape[1:]), tree)
+
+
+def _flat(tree):
+    return jax.tree_util.tree_map(lambda a: a.reshape(a.shape[0] * a.shape[1], *a.shape[2:]), tree)
+
+
 def _values(v, name, allow_zero=True):
-    vals = list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v]
+    vals = list(v) if isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim) else [v]
     if not vals:
         raise JaxnnError(f"{name} needs at least one value")
     return [positive_float(x, name, allow_zero=allow_zero) for x in vals]
@@ -112,6 +127,7 @@ def sweep(
     monitor_training_cost: bool = False,
     dtype=jnp.float32,
     show_progress: bool = False,
+    devices=None,
 ) -> SweepResult:
     """Trains every combination of ``seeds`` × ``eta`` × ``lmbda`` × ``p_dropout`` at once.
 
@@ -119,19 +135,22 @@ def sweep(
     initialised from ``run_keys(s)[0]`` with ``init`` and shuffled by ``run_keys(s)[1]``, so it
     matches ``jaxnn.sgd`` run alone with those keys. The other arguments are as in
     :func:`jaxnn.sgd`; they are shared by all networks.
+
+    ``devices`` spreads the networks over several devices with ``jax.shard_map`` (see
+    :mod:`jaxnn.sharding`): ``None`` uses every device of ``jax.devices()``, a number uses the
+    first that many, and a list uses those. The results equal those of one device.
     """
     sizes = check_sizes(sizes)
     epochs = positive_int(epochs, "epochs", minimum=0)
-    seeds = [positive_int(s, "seed", minimum=0) for s in seeds] if len(seeds) else []
-    if not seeds:
-        raise JaxnnError("seeds needs at least one seed")
+    seeds = [positive_int(s, "seed", minimum=0) for s in validation.seeds(seeds)]
     etas = _values(eta, "eta", allow_zero=False)
     lmbdas = _values(lmbda, "lmbda")
-    ps = _values(p_dropout, "p_dropout")
-    if max(ps) >= 1:
-        raise JaxnnError(f"p_dropout must be below 1, got {max(ps)}")
-    if gradient not in GRADIENTS:
-        raise JaxnnError(f"unknown gradient {gradient!r}: choose one of {', '.join(GRADIENTS)}")
+    ps = [validation.fraction(p, "p_dropout", "the probability of dropping a unit") for p in _values(p_dropout, "p_dropout")]
+    momentum = validation.fraction(momentum, "momentum", "the momentum coefficient μ")
+    dtype = validation.float_dtype(dtype)
+    validation.component(initializers, init)
+    validation.choice(gradient, tuple(GRADIENTS), "gradient")
+    make_model(activation, output_activation, cost, regularizer, dropout)  # every name checked, used or not
     model = make_model(activation, output_activation, cost, regularizer if max(lmbdas) > 0 else "none",
                        dropout if max(ps) > 0 else None)
     require_differentiable(model)
@@ -147,7 +166,10 @@ def sweep(
     configs = [dict(seed=s, eta=e, lmbda=l, p_dropout=p) for s, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
     keys = [run_keys(c["seed"]) for c in configs]
     params = jax.vmap(lambda k: init_params(k, sizes, init, dtype))(jnp.stack([k[0] for k in keys]))
-    shuffle_keys = jnp.stack([k[1] for k in keys])
+    # The networks of one seed visit the data in the same order: they form a group that shares
+    # each step's mini-batch, so vmap turns their first layers into one wide matrix product.
+    groups = len(seeds)
+    shuffle_keys = jnp.stack([run_keys(s)[1] for s in seeds])
     hp = {
         "eta": jnp.asarray([c["eta"] for c in configs], dtype),
         "reg_scale": jnp.asarray([c["lmbda"] / n for c in configs], dtype),
@@ -156,8 +178,13 @@ def sweep(
     }
     x = jnp.asarray(x, dtype)
     y = jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype)
-    body = epoch_body(model, gradient, n, mini_batch_size, None, momentum > 0)
-    run_epoch = jax.jit(jax.vmap(body, in_axes=(0, 0, None, None, 0)), donate_argnums=0)
+    body = epoch_body(model, gradient, n, mini_batch_size, None, momentum > 0, weights_first=True)
+    grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
+    mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
+    if mesh is not None:
+        grouped = sharding.networks_over_devices(grouped, mesh, axis)
+    run_epoch = jax.jit(lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
+                        donate_argnums=0)
     metrics = jax.jit(jax.vmap(metrics_body(model), in_axes=(0, None, None, 0, 0)))
     state = (params, jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None)
     if evaluation_data is not None:  # network2 scales the penalty by the evaluated set's size

@@ -9,12 +9,13 @@ Both searches run as one vmapped sweep each.
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Sequence
+from typing import Iterable, List, Sequence
 
 import numpy as np
 
 from jaxnn.errors import JaxnnError
 from jaxnn.sweep import SweepResult, sweep
+from jaxnn.validation import positive_float, positive_int
 
 
 @dataclasses.dataclass
@@ -49,9 +50,8 @@ def eta_threshold(sizes, training_data, *, etas: Sequence[float] = (0.001, 0.01,
     The cost before training is the first point of each curve, so even one epoch tells whether
     η made things better. ``kwargs`` go to :func:`jaxnn.sweep` (cost, activation, init, lmbda, …).
     """
-    etas = sorted(float(e) for e in etas)
-    if epochs < 1:
-        raise JaxnnError("eta_threshold needs at least one epoch")
+    etas = sorted(_numbers(etas, "etas", allow_zero=False))
+    positive_int(epochs, "epochs")
     before = sweep(sizes, training_data, 0, mini_batch_size, etas, seeds=seeds, monitor_training_cost=True, **kwargs)
     res = sweep(sizes, training_data, epochs, mini_batch_size, etas, seeds=seeds, monitor_training_cost=True, **kwargs)
     start = _initial_cost(before, sizes, training_data, kwargs)
@@ -61,6 +61,16 @@ def eta_threshold(sizes, training_data, *, etas: Sequence[float] = (0.001, 0.01,
     good = [e for e, k in zip(etas, ok) if k]
     threshold = max(good) if good else None
     return EtaSearch(etas, by_eta[:, 1:], ok, threshold, threshold / 2 if threshold else None)
+
+
+def _numbers(values, name, allow_zero) -> List[float]:
+    """A non-empty list of finite numbers (> 0, or ≥ 0 with ``allow_zero``)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise JaxnnError(f"{name} must be a list of numbers such as [0.1, 1.0], got {values!r}")
+    out = [positive_float(v, name, allow_zero=allow_zero) for v in values]
+    if not out:
+        raise JaxnnError(f"{name} needs at least one value")
+    return out
 
 
 def _initial_cost(res: SweepResult, sizes, training_data, kwargs) -> np.ndarray:
@@ -73,7 +83,9 @@ def _initial_cost(res: SweepResult, sizes, training_data, kwargs) -> np.ndarray:
 
     model = make_model(kwargs.get("activation", "sigmoid"), kwargs.get("output_activation"),
                        kwargs.get("cost", "quadratic"))
-    x, y = training_data
+    from jaxnn.training import _pair
+
+    x, y = _pair(training_data, "training_data", list(sizes))
     x = jnp.asarray(x, jnp.float32)
     y = jnp.asarray(y)
     f = jax.jit(jax.vmap(metrics_body(model), in_axes=(0, None, None, None, None)))
@@ -86,6 +98,10 @@ def lambda_search(sizes, training_data, validation_data, eta: float, *,
                   mini_batch_size: int = 10, seeds: Sequence[int] = (0,), **kwargs):
     """Tries every λ at once and returns ``(best_lmbda, SweepResult)``, judged by the mean best
     validation accuracy over ``seeds``."""
+    lmbdas = _numbers(lmbdas, "lmbdas", allow_zero=True)
+    positive_int(epochs, "epochs")
+    if validation_data is None:
+        raise JaxnnError("lambda_search judges each λ on validation_data: pass (x, labels), e.g. data.validation")
     res = sweep(sizes, training_data, epochs, mini_batch_size, eta, lmbda=list(lmbdas), seeds=seeds,
                 evaluation_data=validation_data, **kwargs)
     scores = {l: np.mean([a for c, a in zip(res.configs, res.best_accuracy) if c["lmbda"] == l]) for l in lmbdas}

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import jaxnn
+from jaxnn.checkpoint import load_checkpoint, save_checkpoint
 
 SCRIPT = textwrap.dedent("""
     import sys, jax, numpy as np, jaxnn
@@ -93,3 +94,110 @@ def test_resume_in_process_equals_one_run(tmp_path):
     resumed, h2 = jaxnn.sgd(params, train, 4, 10, 0.5, checkpoint=ckpt, resume=True, **kw)
     chex.assert_trees_all_equal(whole, resumed)
     assert h2.evaluation_correct == h.evaluation_correct and h2.eta == h.eta
+
+
+# -- divergence: the message names the epoch and the cause, and nothing good is lost
+
+
+def _linear_run(tmp_path, eta, lmbda=0.0, on_divergence="stop", epochs=10):
+    """A one-weight linear network on x = 1, y = 3 with single-example steps: w and b are pulled
+    back and forth by a factor of about 1 − 2η per step, so η = 10 overflows float32 in epoch 2."""
+    x = np.ones((10, 1), np.float32)
+    seen = {}
+    params = jaxnn.init_params(jax.random.key(0), [1, 1])
+    ckpt = tmp_path / "run.ckpt"
+    trained, h = jaxnn.sgd(params, (x, 3 * x), epochs, 1, eta, key=0, lmbda=lmbda, activation="linear",
+                           on_divergence=on_divergence, checkpoint=ckpt,
+                           callback=lambda j, p, _: seen.update({j: jax.tree_util.tree_map(np.array, p)}))
+    return trained, h, seen, ckpt
+
+
+def _checkpointed(ckpt, like):
+    params, _, _, meta = load_checkpoint(ckpt, params_like=like, opt_state_like=None,
+                                                          config=json.loads(np.load(ckpt)["__jaxnn__"].tobytes())["config"])
+    return params, meta
+
+
+def test_nan_divergence_names_epoch_and_cause_keeps_last_good_params_and_checkpoint(tmp_path):
+    trained, h, seen, ckpt = _linear_run(tmp_path, eta=10.0)
+    assert h.epoch == [0, 1]  # epochs 0 and 1 were finite; epoch 2 overflowed
+    assert h.stopped.startswith("training diverged in epoch 2: the parameters became NaN or infinite")
+    assert "η = 10 is likely too large" in h.stopped and "kept the last good parameters" in h.stopped
+    chex.assert_trees_all_equal(jax.tree_util.tree_map(np.asarray, trained), seen[1])  # epoch 1's parameters
+    saved, meta = _checkpointed(ckpt, trained)
+    assert meta["epoch"] == 1  # the NaN epoch never reached the checkpoint
+    chex.assert_trees_all_equal(saved, seen[1])
+    assert all(np.isfinite(a).all() for a in jax.tree_util.tree_leaves(saved))
+
+
+def test_divergence_from_weight_decay_blames_eta_times_lambda(tmp_path):
+    _, h, _, _ = _linear_run(tmp_path, eta=1.0, lmbda=30.0)  # ηλ/n = 1 · 30 / 10 = 3: w ← −2w + …
+    assert "diverged in epoch" in h.stopped and "ηλ/n = 3 > 2" in h.stopped and "eta or lmbda smaller" in h.stopped
+
+
+def test_revert_policy_halves_eta_and_checkpoints_only_finite_epochs(tmp_path):
+    trained, h, seen, ckpt = _linear_run(tmp_path, eta=10.0, on_divergence="revert", epochs=12)
+    # halved until |1 − 2η| < 1, where the steps contract; the diverged epochs are not in the history
+    assert h.stopped is None and h.eta[0] == 10.0 and h.eta[-1] < 1 and 2 not in h.epoch and h.epoch[-1] == 11
+    assert all(later <= earlier for earlier, later in zip(h.eta, h.eta[1:]))
+    saved, meta = _checkpointed(ckpt, trained)
+    assert meta["epoch"] == 11 and meta["eta"] == h.eta[-1]
+    chex.assert_trees_all_equal(saved, jax.tree_util.tree_map(np.asarray, trained))
+    assert all(np.isfinite(a).all() for p in seen.values() for a in jax.tree_util.tree_leaves(p))
+
+
+# -- untrusted checkpoints: checked against the schema before anything in them is used
+
+LIKE = jaxnn.init_params(jax.random.key(0), [3, 2])
+CONFIG = {"sizes": [3, 2]}
+
+
+def _valid(tmp_path):
+    return save_checkpoint(tmp_path / "c.ckpt", params=LIKE, opt_state=None, key=jax.random.key(0),
+                                            epoch=0, eta=1.0, history={"epoch": [0], "eta": [1.0]}, config=CONFIG)
+
+
+def _rewrite(path, meta_change=None, arrays_change=None):
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["__jaxnn__"].tobytes())
+    (meta_change or (lambda m: None))(meta)
+    (arrays_change or (lambda a: None))(arrays)
+    arrays["__jaxnn__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _load(path):
+    return load_checkpoint(path, params_like=LIKE, opt_state_like=None, config=CONFIG)
+
+
+@pytest.mark.parametrize("meta_change,arrays_change,message", [
+    (lambda m: m.update(epoch="3"), None, "entry 'epoch' has the wrong type"),
+    (lambda m: m.update(eta=float("nan")), None, "epoch, since_best or eta is out of range"),
+    (lambda m: m.update(extra=1), None, "has unknown keys extra"),
+    (lambda m: m.pop("history"), None, "lacks history"),
+    (lambda m: m["history"].update(epoch="0"), None, "history entry 'epoch' has the wrong type"),
+    (lambda m: m["history"].update(hacked=[1]), None, "history has unknown entries hacked"),
+    (lambda m: m.update(n_params=3), None, "holds 3 parameter arrays, the run has 2"),
+    (lambda m: m.update(key_impl="nope"), None, "unknown PRNG implementation 'nope'"),
+    (lambda m: m.update(config={"sizes": [3, 3]}), None, r"different settings \(sizes\)"),
+    # the leaves are b (2,) then w (2, 3)
+    (None, lambda a: a.update({"params/1": np.full((2, 3), np.nan, np.float32)}), "params/1 holds NaN"),
+    (None, lambda a: a.update({"params/1": np.zeros((2, 3), np.float64)}), "dtype float64, expected float32"),
+    (None, lambda a: a.update({"params/1": np.zeros((3, 2), np.float32)}), r"shape \(3, 2\)"),
+    (None, lambda a: a.update(key=np.zeros(2, np.int64)), "key has shape"),
+    (None, lambda a: a.update({"opt/0": np.zeros(1)}), r"arrays this format does not have \(opt/0\)"),
+    (None, lambda a: a.pop("params/1"), "array params/1 is missing"),
+])
+def test_checkpoint_schema_violations(tmp_path, meta_change, arrays_change, message):
+    path = _valid(tmp_path)
+    _load(path)  # the untouched file loads
+    _rewrite(path, meta_change, arrays_change)
+    with pytest.raises(jaxnn.JaxnnError, match=message):
+        _load(path)
+
+
+def test_missing_checkpoint_names_the_way_out(tmp_path):
+    with pytest.raises(jaxnn.JaxnnError, match="no checkpoint at .*run without resume=True"):
+        _load(tmp_path / "none.ckpt")

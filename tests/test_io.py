@@ -1,5 +1,9 @@
+import io as stdio
 import json
 import os
+import re
+import shutil
+import zipfile
 
 import chex
 import jax
@@ -89,3 +93,177 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
         io.atomic_write(path, boom)
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f.bin"]
+
+
+# -- untrusted files: each hostile or malformed kind, refused with a clear error before it is trusted
+
+
+def _forged_npz(path, meta, members):
+    """An npz whose members are raw bytes: a header can declare anything."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("__jaxnn__.npy", _npy(np.frombuffer(json.dumps(meta).encode(), np.uint8)))
+        for name, raw in members.items():
+            zf.writestr(name, raw)
+
+
+def _npy(a):
+    buf = stdio.BytesIO()
+    np.lib.format.write_array(buf, a, allow_pickle=True)
+    return buf.getvalue()
+
+
+def test_huge_declared_shape_is_refused_before_anything_is_allocated(tmp_path):
+    buf = stdio.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": (40_000, 40_000)})
+    header = buf.getvalue()
+    meta = {"format": "jaxnn-model", "version": 1, "sizes": [40_000, 40_000]}  # within the parameter limit
+    _forged_npz(tmp_path / "m.npz", meta, {"layer0/w.npy": header + b"\0" * 16,
+                                           "layer0/b.npy": _npy(np.zeros(40_000))})
+    with pytest.raises(jaxnn.JaxnnError, match=r"declares shape \(40000, 40000\) of float64 \(12,800,000,\d+ bytes\) "
+                                               r"but the file holds \d+ \(truncated, corrupt or forged\)"):
+        jaxnn.load_model(tmp_path / "m.npz")
+
+
+class _Hostile:
+    def __reduce__(self):
+        return (open, (str(_Hostile.target), "w"))
+
+
+def test_object_arrays_are_never_unpickled(tmp_path):
+    _Hostile.target = tmp_path / "pwned"
+    a = np.empty((1, 2), dtype=object)
+    a[0, 0], a[0, 1] = _Hostile(), _Hostile()
+    _forged_npz(tmp_path / "m.npz", {"format": "jaxnn-model", "version": 1, "sizes": [2, 1]},
+                {"layer0/w.npy": _npy(a), "layer0/b.npy": _npy(np.zeros(1))})
+    with pytest.raises(jaxnn.JaxnnError, match="holds Python objects, which jaxnn never unpickles"):
+        jaxnn.load_model(tmp_path / "m.npz")
+    assert not _Hostile.target.exists()  # the pickle's payload never ran
+
+
+@pytest.mark.parametrize("meta,message", [
+    ({"version": True}, "format version True is not a positive integer"),
+    ({"version": "1"}, "format version '1' is not a positive integer"),
+    ({"sizes": "784,10"}, "'sizes' must be a list of positive integers"),
+    ({"sizes": [2, 1.0]}, "'sizes' must be a list of positive integers"),
+    ({"sizes": [2, True]}, "'sizes' must be a list of positive integers"),
+    ({"cost": 5}, "metadata entry 'cost' must be a name"),
+    ({"activation": ["sigmoid"]}, "metadata entry 'activation' must be a name"),
+])
+def test_metadata_with_wrong_json_types(tmp_path, meta, message):
+    full = {"format": "jaxnn-model", "version": 1, "sizes": [2, 1], **meta}
+    _forged_npz(tmp_path / "m.npz", full, {"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1))})
+    with pytest.raises(jaxnn.JaxnnError, match=re.escape(message)):
+        jaxnn.load_model(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("members,message", [
+    ({"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1)), "evil.npy": _npy(np.zeros(3))},
+     r"holds arrays this format does not have \(evil\)"),
+    ({"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1)), "run.sh": b"rm -rf /"},
+     r"holds members that are not arrays \(run.sh\)"),
+    ({"layer0/w.npy": _npy(np.zeros((1, 2), np.int64)), "layer0/b.npy": _npy(np.zeros(1))},
+     r"layer0/w has shape \(1, 2\) and dtype int64, expected float \(1, 2\)"),
+    ({"layer0/w.npy": _npy(np.array([["ab", "cd"]])), "layer0/b.npy": _npy(np.zeros(1))}, r"dtype <U2, expected float"),
+    ({"layer0/w.npy": _npy(np.full((1, 2), np.inf)), "layer0/b.npy": _npy(np.zeros(1))}, "holds NaN or infinite values"),
+    ({"layer0/b.npy": _npy(np.zeros(1))}, r"array layer0/w is missing \(file truncated\?\)"),
+])
+def test_extra_missing_or_mistyped_arrays(tmp_path, members, message):
+    _forged_npz(tmp_path / "m.npz", {"format": "jaxnn-model", "version": 1, "sizes": [2, 1]}, members)
+    with pytest.raises(jaxnn.JaxnnError, match=message):
+        jaxnn.load_model(tmp_path / "m.npz")
+
+
+def test_metadata_block_of_the_wrong_dtype(tmp_path):
+    with open(tmp_path / "m.npz", "wb") as f:
+        np.savez(f, __jaxnn__=np.zeros(10, np.float32))
+    with pytest.raises(jaxnn.JaxnnError, match="metadata block is malformed"):
+        jaxnn.load_model(tmp_path / "m.npz")
+
+
+def test_oversized_files_are_refused_before_reading(tmp_path, monkeypatch):
+    path = jaxnn.save_model(tmp_path / "m.npz", jaxnn.init_params(jax.random.key(0), [30, 10]))
+    monkeypatch.setattr(io, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(jaxnn.JaxnnError, match=r"has \d[\d,]* bytes, more than the 1,000 jaxnn reads"):
+        jaxnn.load_model(path)
+    net2 = io.save_network2(tmp_path / "n.json", jaxnn.init_params(jax.random.key(0), [30, 10]), "quadratic")
+    monkeypatch.setattr(io, "MAX_NETWORK2_BYTES", 1000)
+    with pytest.raises(jaxnn.JaxnnError, match="larger than 1,000 bytes"):
+        io.load_network2(net2)
+
+
+def test_save_model_refuses_what_would_make_an_unreadable_file(tmp_path):
+    params = jaxnn.init_params(jax.random.key(0), [2, 1])
+    with pytest.raises(jaxnn.JaxnnError, match="save_model writes format itself"):
+        jaxnn.save_model(tmp_path / "m.npz", params, format="mine")
+    with pytest.raises(jaxnn.JaxnnError, match="JSON-serialisable"):
+        jaxnn.save_model(tmp_path / "m.npz", params, note=object())
+    with pytest.raises(jaxnn.JaxnnError, match="only float parameters can be saved"):
+        jaxnn.save_model(tmp_path / "m.npz", [{"w": np.zeros((1, 2), int), "b": np.zeros(1, int)}])
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("text,message", [
+    (json.dumps({"sizes": [2, 1], "weights": [[[0.1, 0.2]]], "biases": [[[0.0]]], "cost": "QuadraticCost",
+                 "script": "x"}), r"keys network2 files do not have \('script'\)"),
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+    (json.dumps({"sizes": [2, 1], "weights": [[[0.1, "0.2"]]], "biases": [[[0.0]]], "cost": "QuadraticCost"}),
+     r"weights\[0\] must be a \(1, 2\) nested list of numbers"),
+    (json.dumps({"sizes": [2, 1], "weights": [[[0.1, 10 ** 400]]], "biases": [[[0.0]]], "cost": "QuadraticCost"}),
+     r"weights\[0\] must be a \(1, 2\) nested list of numbers"),
+    (json.dumps({"sizes": [1 << 20, 1 << 20], "weights": [], "biases": [], "cost": "QuadraticCost"}), "more than"),
+])
+def test_hostile_network2_json(tmp_path, text, message):
+    path = tmp_path / "n.json"
+    path.write_text(text)
+    with pytest.raises(jaxnn.JaxnnError, match=message):
+        io.load_network2(path)
+
+
+# -- data integrity
+
+
+def test_corrupted_mnist_copy_is_caught_with_a_repair_hint(tmp_path):
+    from jaxnn import data
+
+    copy = tmp_path / "mnist.npz"
+    shutil.copy(data.MNIST_PATH, copy)
+    assert data.verify_mnist(copy) == copy  # a good copy passes
+    raw = bytearray(copy.read_bytes())
+    raw[len(raw) // 3] ^= 0x01  # one bit, same size: only the checksum can tell
+    copy.write_bytes(bytes(raw))
+    os.utime(copy, ns=(1, 1))  # a new timestamp: the earlier verification no longer counts
+    with pytest.raises(jaxnn.JaxnnError, match=r"is corrupt \(SHA-256 [0-9a-f]{12}…\): reinstall jaxnn "
+                                               r"\(pip install --force-reinstall \.\) or restore the file"):
+        data.load_mnist(path=copy)
+
+
+def test_corrupted_fashion_mnist_file_names_the_package_to_reinstall(tmp_path):
+    import gzip
+
+    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+             "t10k-labels-idx1-ubyte.gz"]
+    shapes = [(60_000, 28, 28), (60_000,), (10_000, 28, 28), (10_000,)]
+    for n, shape in zip(names, shapes):
+        header = bytes([0, 0, 8, len(shape)]) + b"".join(int(s).to_bytes(4, "big") for s in shape)
+        (tmp_path / n).write_bytes(gzip.compress(header + bytes(int(np.prod(shape))), compresslevel=1))
+    assert len(jaxnn.load_fashion_mnist(directory=tmp_path).training) == 50_000
+    raw = bytearray((tmp_path / names[1]).read_bytes())
+    raw[-6] ^= 0xFF  # inside the gzip trailer's CRC-32
+    (tmp_path / names[1]).write_bytes(bytes(raw))
+    with pytest.raises(jaxnn.JaxnnError, match="corrupt or truncated .*apt-get install --reinstall dataset-fashion-mnist"):
+        jaxnn.load_fashion_mnist(directory=tmp_path)
+
+
+def test_cli_reports_a_full_disk_in_one_line(tmp_path, monkeypatch, capsys):
+    from jaxnn import cli
+
+    def full(path, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(jaxnn, "save_model", full)
+    code = cli.main(["train", "--epochs", "0", "--train-size", "50", "--sizes", "784,5,10", "--no-progress",
+                     "--save", str(tmp_path / "m.npz")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("jaxnn: error: No space left on device (") and "free space or pick another path" in err
+    assert not (tmp_path / "m.npz").exists()

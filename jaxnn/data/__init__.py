@@ -11,12 +11,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 from typing import NamedTuple, Optional
 
 import numpy as np
 
 from jaxnn.errors import JaxnnError
+from jaxnn.validation import choice, float_dtype
 
 MNIST_PATH = Path(__file__).with_name("mnist.npz")
 MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
@@ -54,8 +56,14 @@ def sha256_of(path) -> str:
 
 def verify_mnist(path=MNIST_PATH) -> Path:
     """Checks the MNIST file's size and SHA-256; raises a clear error that says how to repair it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise JaxnnError(f"path must be the path of an MNIST .npz file, got {type(path).__name__}")
     path = Path(path)
-    if str(path) in _verified:
+    try:
+        stamp = (str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns)
+    except OSError:
+        stamp = None
+    if stamp in _verified:  # verified before, and not changed since
         return path
     repair = (
         "reinstall jaxnn (pip install --force-reinstall .) or restore the file with "
@@ -72,7 +80,7 @@ def verify_mnist(path=MNIST_PATH) -> Path:
     digest = sha256_of(path)
     if digest != MNIST_SHA256:
         raise JaxnnError(f"the MNIST file {path} is corrupt (SHA-256 {digest[:12]}…): {repair}")
-    _verified.add(str(path))
+    _verified.add(stamp)
     return path
 
 
@@ -115,19 +123,41 @@ def load_mnist(one_hot: bool = False, dtype=np.float32, path=MNIST_PATH) -> Data
     Returns:
       A :class:`Dataset` of ``(x, y)`` splits with ``x`` of shape ``(n, 784)``.
     """
-    return _split(*load_mnist_arrays(path), one_hot=one_hot, dtype=np.dtype(dtype).type)
+    one_hot, dtype = _flag(one_hot, "one_hot"), float_dtype(dtype).type  # checked before the file is read
+    return _split(*load_mnist_arrays(path), one_hot=one_hot, dtype=dtype)
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08:
-        raise JaxnnError(f"{path} is not an IDX file of unsigned bytes")
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise JaxnnError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+FASHION_REPAIR = ("reinstall it with 'apt-get install --reinstall dataset-fashion-mnist', or download the "
+                  "four IDX .gz files again and pass directory=")
+
+
+def _read_idx(path: Path, shape=None) -> np.ndarray:
+    """Reads a gzipped IDX file of unsigned bytes. gzip's CRC-32 and length check catch a
+    corrupt or truncated file; ``shape``, when given, is the shape the file must have."""
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise JaxnnError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}): {FASHION_REPAIR}") from None
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] != 0x08 or len(raw) < 4 + 4 * raw[3]:
+        raise JaxnnError(f"{path} is not an IDX file of unsigned bytes: {FASHION_REPAIR}")
     ndim = raw[3]
-    dims = np.frombuffer(raw, ">u4", count=ndim, offset=4).astype(int)
+    dims = [int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4)]
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(dims)):
-        raise JaxnnError(f"{path} is truncated: expected {int(np.prod(dims))} values, found {data.size}")
+    expected = 1
+    for d in dims:
+        expected *= d  # Python ints: a hostile header cannot overflow the count
+    if data.size != expected:
+        raise JaxnnError(f"{path} is truncated or corrupt: its header declares {expected} values, it holds "
+                         f"{data.size}: {FASHION_REPAIR}")
+    if shape is not None and tuple(dims) != tuple(shape):
+        raise JaxnnError(f"{path} holds an array of shape {tuple(dims)}, expected {tuple(shape)}: {FASHION_REPAIR}")
     return data.reshape(dims)
 
 
@@ -137,6 +167,9 @@ def load_fashion_mnist(one_hot: bool = False, dtype=np.float32, directory: Optio
     It reads Debian's ``dataset-fashion-mnist`` package (IDX files under
     ``/usr/share/datasets/fashion-mnist``), or ``directory`` if given.
     """
+    one_hot, dtype = _flag(one_hot, "one_hot"), float_dtype(dtype).type
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise JaxnnError(f"directory must be a folder path, got {type(directory).__name__}")
     d = Path(directory) if directory is not None else FASHION_MNIST_DIR
     names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -146,8 +179,12 @@ def load_fashion_mnist(one_hot: bool = False, dtype=np.float32, directory: Optio
             f"Fashion-MNIST not found in {d} (missing {', '.join(missing)}): install it with "
             "'apt-get install dataset-fashion-mnist', or pass directory= with the four IDX .gz files"
         )
-    arrays = [_read_idx(d / n) for n in names]
-    return _split(*arrays, one_hot=one_hot, dtype=np.dtype(dtype).type)
+    shapes = [(60_000, 28, 28), (60_000,), (10_000, 28, 28), (10_000,)]
+    arrays = [_read_idx(d / n, shape) for n, shape in zip(names, shapes)]
+    for labels, n in ((arrays[1], names[1]), (arrays[3], names[3])):
+        if labels.max() > 9:
+            raise JaxnnError(f"{d / n} holds labels above 9, so it is not Fashion-MNIST: {FASHION_REPAIR}")
+    return _split(*arrays, one_hot=one_hot, dtype=dtype)
 
 
 DATASETS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
@@ -155,11 +192,11 @@ DATASETS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 
 def load(name: str, **kwargs) -> Dataset:
     """Loads a dataset by name: ``"mnist"`` or ``"fashion-mnist"``."""
-    try:
-        loader = DATASETS[name]
-    except KeyError:
-        raise JaxnnError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}") from None
-    return loader(**kwargs)
+    choice(name, tuple(DATASETS), "dataset")
+    return DATASETS[name](**kwargs)
 
 
-__all__ = ["Dataset", "Split", "load", "load_fashion_mnist", "load_mnist", "load_mnist_arrays", "verify_mnist"]
+from jaxnn.data.expanded import load_expanded_mnist  # noqa: E402  (it builds on the names above)
+
+__all__ = ["Dataset", "Split", "load", "load_expanded_mnist", "load_fashion_mnist", "load_mnist", "load_mnist_arrays",
+           "verify_mnist"]
