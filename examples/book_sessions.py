@@ -1,12 +1,15 @@
-"""The book's shell sessions of chapters 1 and 3, run unchanged on ``jaxnn.book``; reproduces docs/book.md.
+"""The book's shell sessions of chapters 1, 3, 5 and 6, run unchanged on ``jaxnn.book``; reproduces docs/book.md.
 
 Each session is the book's code, executed as written after ``from jaxnn.book import
-mnist_loader, network, network2``; the script prints it, its output, its wall time (including
-compilation) and its best accuracy beside the book's. NumPy's global generator is seeded before
-each session (``np.random.seed``), which fixes jaxnn.book's initial weights and shuffles.
+mnist_loader, network, network2, network3`` (and, for chapter 6, ``from jaxnn.book.network3
+import Network, ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer, ReLU``); the script prints
+it, its output, its wall time (including compilation) and its accuracies beside the book's.
+NumPy's global generator is seeded before each session (``np.random.seed``), which fixes
+jaxnn.book's initial weights, shuffles and dropout masks.
 
-    python examples/book_sessions.py                      # every session, full length (several minutes)
-    python examples/book_sessions.py --only ch1-30 ch3-overfit
+    python examples/book_sessions.py                      # every session, full length (hours on 2 CPU cores)
+    python examples/book_sessions.py --only ch1-30 ch6-fc100
+    python examples/book_sessions.py --quick              # every session in short form: 1 epoch on a slice
     python examples/book_sessions.py --list
 """
 
@@ -125,7 +128,135 @@ SESSIONS = [
             evaluation_data=validation_data[:100], \\
             monitor_evaluation_accuracy=True)
     """),
+    # chapter 5: deeper networks learn no better (validation accuracy after 30 epochs)
+    ("ch5-1hidden", "96.48% (validation)", """
+        net = network2.Network([784, 30, 10])
+        net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
+            evaluation_data=validation_data, monitor_evaluation_accuracy=True)
+    """),
+    ("ch5-2hidden", "96.90% (validation)", """
+        net = network2.Network([784, 30, 30, 10])
+        net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
+            evaluation_data=validation_data, monitor_evaluation_accuracy=True)
+    """),
+    ("ch5-3hidden", "96.57% (validation)", """
+        net = network2.Network([784, 30, 30, 30, 10])
+        net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
+            evaluation_data=validation_data, monitor_evaluation_accuracy=True)
+    """),
+    ("ch5-4hidden", "96.53% (validation)", """
+        net = network2.Network([784, 30, 30, 30, 30, 10])
+        net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
+            evaluation_data=validation_data, monitor_evaluation_accuracy=True)
+    """),
+    # chapter 6: network3 (its data come from network3.load_data_shared(); mini_batch_size = 10)
+    ("ch6-fc100", "97.80%", """
+        net = Network([
+            FullyConnectedLayer(n_in=784, n_out=100),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(training_data, 60, mini_batch_size, 0.1,
+            validation_data, test_data)
+    """),
+    ("ch6-conv", "98.78%", """
+        net = Network([
+            ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                          filter_shape=(20, 1, 5, 5),
+                          poolsize=(2, 2)),
+            FullyConnectedLayer(n_in=20*12*12, n_out=100),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(training_data, 60, mini_batch_size, 0.1,
+            validation_data, test_data)
+    """),
+    ("ch6-conv2", "99.06%", """
+        net = Network([
+            ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                          filter_shape=(20, 1, 5, 5),
+                          poolsize=(2, 2)),
+            ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
+                          filter_shape=(40, 20, 5, 5),
+                          poolsize=(2, 2)),
+            FullyConnectedLayer(n_in=40*4*4, n_out=100),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(training_data, 60, mini_batch_size, 0.1,
+            validation_data, test_data)
+    """),
+    ("ch6-relu", "99.23%", """
+        net = Network([
+            ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                          filter_shape=(20, 1, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
+                          filter_shape=(40, 20, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            FullyConnectedLayer(n_in=40*4*4, n_out=100, activation_fn=ReLU),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(training_data, 60, mini_batch_size, 0.03,
+            validation_data, test_data, lmbda=0.1)
+    """),
+    ("ch6-expanded", "99.37%", """
+        expanded_training_data, _, _ = network3.load_data_shared(
+            "../data/mnist_expanded.pkl.gz")
+        net = Network([
+            ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                          filter_shape=(20, 1, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
+                          filter_shape=(40, 20, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            FullyConnectedLayer(n_in=40*4*4, n_out=100, activation_fn=ReLU),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(expanded_training_data, 60, mini_batch_size, 0.03,
+            validation_data, test_data, lmbda=0.1)
+    """),
+    ("ch6-expanded-fc2", "99.43%", """
+        expanded_training_data, _, _ = network3.load_data_shared(
+            "../data/mnist_expanded.pkl.gz")
+        net = Network([
+            ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                          filter_shape=(20, 1, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
+                          filter_shape=(40, 20, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            FullyConnectedLayer(n_in=40*4*4, n_out=100, activation_fn=ReLU),
+            FullyConnectedLayer(n_in=100, n_out=100, activation_fn=ReLU),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(expanded_training_data, 60, mini_batch_size, 0.03,
+            validation_data, test_data, lmbda=0.1)
+    """),
+    ("ch6-dropout", "99.60%", """
+        expanded_training_data, _, _ = network3.load_data_shared(
+            "../data/mnist_expanded.pkl.gz")
+        net = Network([
+            ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                          filter_shape=(20, 1, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
+                          filter_shape=(40, 20, 5, 5),
+                          poolsize=(2, 2),
+                          activation_fn=ReLU),
+            FullyConnectedLayer(
+                n_in=40*4*4, n_out=1000, activation_fn=ReLU, p_dropout=0.5),
+            FullyConnectedLayer(
+                n_in=1000, n_out=1000, activation_fn=ReLU, p_dropout=0.5),
+            SoftmaxLayer(n_in=1000, n_out=10, p_dropout=0.5)],
+            mini_batch_size)
+        net.SGD(expanded_training_data, 40, mini_batch_size, 0.03,
+            validation_data, test_data)
+    """),
 ]
+
+#: --quick: this many training examples, this many validation / test examples, one epoch.
+QUICK_N, QUICK_EVAL = 1000, 500
+_SGD_DATA_EPOCHS = re.compile(r"(\.SGD\(\s*)(\w+)(\[:\d+\])?(,\s*)\d+")
+_PERCENT = re.compile(r"(?:Epoch \d+: validation accuracy|Corresponding test accuracy of) ([\d.]+)%$")
 
 _COUNT = re.compile(r"(?:Epoch \d+|Accuracy on evaluation data): (\d+) / (\d+)$")
 
@@ -144,11 +275,36 @@ class _Tee(io.TextIOBase):
         self.out.flush()
 
 
+def _quick(code):
+    """The session in short form: one epoch on the first QUICK_N training examples."""
+    return _SGD_DATA_EPOCHS.sub(lambda m: f"{m[1]}{m[2]}{m[3] or f'[:{QUICK_N}]'}{m[4]}1", code)
+
+
+def _figures(output):
+    """'epoch 0, best, last' accuracies (chapters 1-5), or 'epoch-0 validation, best validation,
+    test at the best' (chapter 6), read back from what the session printed."""
+    lines = output.splitlines()
+    counts = [(int(m[1]), int(m[2])) for m in map(_COUNT.match, lines) if m]
+    if counts:
+        def fmt(c):
+            return f"{100 * c[0] / c[1]:.2f}%" if c[1] >= 1000 else f"{c[0]} / {c[1]}"
+
+        return ", ".join(fmt(c) for c in (counts[0], max(counts), counts[-1]))
+    percents = [(line.startswith("Epoch"), m[1]) for line, m in zip(lines, map(_PERCENT.match, lines)) if m]
+    validation = [float(v) for is_epoch, v in percents if is_epoch]
+    test = [v for is_epoch, v in percents if not is_epoch]
+    if validation and test:
+        return f"{validation[0]:.2f}% val, {max(validation):.2f}% val, {test[-1]}% test"
+    return "–"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these sessions (see --list)")
     p.add_argument("--list", action="store_true", help="list the sessions and exit")
     p.add_argument("--seed", type=int, default=0, help="np.random.seed before each session (default 0)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"short form: 1 epoch on {QUICK_N} training and {QUICK_EVAL} validation / test examples")
     args = p.parse_args()
     if args.list:
         print("\n".join(name for name, _, _ in SESSIONS))
@@ -159,18 +315,28 @@ def main():
         p.error(f"unknown session(s) {', '.join(sorted(unknown))}; see --list")
 
     start = time.perf_counter()
-    from jaxnn.book import mnist_loader, network, network2
+    from jaxnn.book import mnist_loader, network, network2, network3
+    from jaxnn.book.network3 import ConvPoolLayer, FullyConnectedLayer, Network, ReLU, SoftmaxLayer
 
-    training_data, validation_data, test_data = mnist_loader.load_data_wrapper()
-    print(f"[imports and mnist_loader.load_data_wrapper(): {time.perf_counter() - start:.1f} s]")
+    data = {"network": mnist_loader.load_data_wrapper()}
+    if any(name.startswith("ch6") for name, _, _ in chosen):
+        data["network3"] = network3.load_data_shared()
+    print(f"[imports and data ({', '.join(f'{k} data' for k in data)}): {time.perf_counter() - start:.1f} s]")
     summary = []
     for name, book, code in chosen:
         code = textwrap.dedent(code).strip()
+        if args.quick:
+            code = _quick(code)
         print(f"\n## {name}\n")
         print("\n".join((">>> " if not line.startswith(" ") else "... ") + line.strip()
                         for line in code.replace("\\\n", "\n").splitlines()))
         np.random.seed(args.seed)
-        namespace = dict(mnist_loader=mnist_loader, network=network, network2=network2,
+        training_data, validation_data, test_data = data["network3" if name.startswith("ch6") else "network"]
+        if args.quick:
+            validation_data, test_data = validation_data[:QUICK_EVAL], test_data[:QUICK_EVAL]
+        namespace = dict(mnist_loader=mnist_loader, network=network, network2=network2, network3=network3,
+                         Network=Network, ConvPoolLayer=ConvPoolLayer, FullyConnectedLayer=FullyConnectedLayer,
+                         SoftmaxLayer=SoftmaxLayer, ReLU=ReLU, mini_batch_size=10,
                          training_data=training_data, validation_data=validation_data, test_data=test_data)
         tee = _Tee(sys.stdout)
         sys.stdout = tee
@@ -180,17 +346,13 @@ def main():
         finally:
             sys.stdout = tee.out
         seconds = time.perf_counter() - t
-        counts = [(int(m[1]), int(m[2])) for m in map(_COUNT.match, tee.copy.getvalue().splitlines()) if m]
         print(f"[{name}: {seconds:.1f} s wall, including compilation]")
-        summary.append((name, book, counts, seconds))
+        summary.append((name, book, _figures(tee.copy.getvalue()), seconds))
 
-    print("\n| session | book | jaxnn.book: epoch 0, best, last | wall time |")
+    print("\n| session | book | jaxnn.book: epoch 0, best, last (ch. 6: epoch-0 and best validation, test at best) "
+          "| wall time |")
     print("| --- | --- | --- | --- |")
-    for name, book, counts, seconds in summary:
-        def fmt(c):
-            return f"{100 * c[0] / c[1]:.2f}%" if c[1] >= 1000 else f"{c[0]} / {c[1]}"
-
-        figures = ", ".join(fmt(c) for c in (counts[0], max(counts), counts[-1])) if counts else "–"
+    for name, book, figures, seconds in summary:
         print(f"| {name} | {book} | {figures} | {seconds:.1f} s |")
 
 

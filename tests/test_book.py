@@ -2,6 +2,7 @@
 agreement with the original network.py / network2.py formulas and file format."""
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -465,3 +466,245 @@ def test_a_missing_network2_file_is_a_clear_error(tmp_path):
     path.write_text(json.dumps(_good()))
     params, meta = io.load_network2(path)
     assert meta["sizes"] == [2, 3, 1] and params[1]["b"].shape == (1,) and params[0]["w"].dtype == np.float64
+
+
+def test_chapter5_deeper_network_session(mnist, capsys):
+    """Chapter 5: ``net = network2.Network([784, 30, 30, 30, 30, 10]); net.SGD(training_data, 30,
+    10, 0.1, lmbda=5.0, evaluation_data=validation_data, monitor_evaluation_accuracy=True)``, for
+    1 epoch on 2,000 images. (The sessions with 1, 2 and 3 hidden layers differ only in sizes;
+    ``examples/book_sessions.py --quick`` runs each.)"""
+    training_data, validation_data, _ = mnist
+    net = network2.Network([784, 30, 30, 30, 30, 10], seed=0)
+    before = [w.copy() for w in net.weights]
+    _, ea, _, _ = net.SGD(training_data[:2000], 1, 10, 0.1, lmbda=5.0,
+                          evaluation_data=validation_data[:1000], monitor_evaluation_accuracy=True)
+    assert _lines(capsys) == ["Epoch 0 training complete", f"Accuracy on evaluation data: {ea[0]} / 1000", ""]
+    assert ea == [net.accuracy(validation_data[:1000])]
+    assert all(not np.array_equal(a, b) for a, b in zip(before, net.weights))  # every layer learns
+
+
+# -- the façade's speed and divergence (network.py / network2.py)
+
+def _compiled(caplog, f):
+    """The names of the functions that XLA compiles while ``f()`` runs."""
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="jax"), jax.log_compiles(True):
+        f()
+    return [m[1] for m in (re.match(r"Compiling (\S+) ", r.getMessage()) for r in caplog.records) if m]
+
+
+def test_sgd_compiles_once_per_data_size(mnist, capsys, caplog):
+    """The compiled epoch is cached by shape: a second SGD call, or a new network of the same
+    sizes, compiles nothing; a new training-set size compiles one new epoch function. (The
+    shapes are the chapter-1 and chapter-3 tests', so that a full run compiles them once.)"""
+    training_data, _, test_data = mnist
+    net = network.Network([784, 30, 10], seed=0)
+    net.SGD(training_data[:10000], 1, 10, 3.0, test_data=test_data[:1000])
+    assert _compiled(caplog, lambda: net.SGD(training_data[:10000], 2, 10, 3.0, test_data=test_data[:1000])) == []
+    assert _compiled(caplog, lambda: network.Network([784, 30, 10], seed=1).SGD(
+        training_data[:10000], 1, 10, 3.0, test_data=test_data[:1000])) == []
+    assert _compiled(caplog, lambda: net.SGD(training_data[:10010], 1, 10, 3.0,
+                                             test_data=test_data[:1000])).count("jit(epoch)") == 1
+    assert _compiled(caplog, lambda: net.SGD(training_data[:10010], 1, 10, 3.0, test_data=test_data[:1000])) == []
+    kw = dict(evaluation_data=test_data[:1000], monitor_evaluation_accuracy=True)
+    net2, _, _ = _session(capsys, args=(training_data[:1000], 1, 10, 0.5), **kw)
+    assert _compiled(caplog, lambda: net2.SGD(training_data[:1000], 2, 10, 0.5, **kw)) == []
+    capsys.readouterr()
+
+
+def test_eta_100_goes_on_like_the_original(mnist, capsys):
+    """Chapter 1's η = 100 (the book: 9.82%): every epoch prints its line, nothing raises, and
+    the saturated network stays near chance."""
+    training_data, _, test_data = mnist
+    net = network.Network([784, 30, 10], seed=4)
+    assert net.SGD(training_data[:10000], 4, 10, 100.0, test_data=test_data[:1000]) is None
+    lines = _lines(capsys)
+    assert [re.fullmatch(r"Epoch (\d+): \d+ / 1000", s).group(1) for s in lines] == ["0", "1", "2", "3"]
+    assert all(int(s.split()[2]) < 300 for s in lines), lines  # chance is about 100
+
+
+# -- network3 (chapter 6)
+
+from jaxnn.book import network3  # noqa: E402
+from jaxnn.book.network3 import ConvPoolLayer, FullyConnectedLayer, Network, ReLU, SoftmaxLayer  # noqa: E402
+from jaxnn.data import expanded  # noqa: E402
+
+_ACC = r"(\d+\.\d\d)%"
+
+
+@pytest.fixture(scope="module")
+def shared():
+    return network3.load_data_shared()
+
+
+def _softmax_forward(net, x):
+    """network3's test-time output from the layers' w and b, in NumPy (FC and softmax layers)."""
+    a = np.asarray(x, np.float64)
+    for layer in net.layers:
+        z = (1 - layer.p_dropout) * a @ layer.w + layer.b
+        if isinstance(layer, SoftmaxLayer):
+            return np.argmax(z, axis=1)
+        a = 1 / (1 + np.exp(-z)) if layer.activation_fn is network3.sigmoid else np.maximum(z, 0)
+
+
+def test_load_data_shared_gives_sliceable_pairs(shared):
+    training_data, validation_data, test_data = shared
+    assert [network3.size(d) for d in shared] == [50000, 10000, 10000]
+    training_x, training_y = training_data
+    assert training_x.shape == (50000, 784) and training_x.dtype == np.float32 and training_y.dtype == np.int32
+    assert len(training_data) == 2  # the original's (shared_x, shared_y) pair
+    short = training_data[:1000]
+    assert isinstance(short, network3.SharedData) and network3.size(short) == 1000
+    assert np.array_equal(short.x, training_x[:1000]) and np.array_equal(short[1], training_y[:1000])
+    np.testing.assert_array_equal(validation_data.y, jaxnn.load_mnist().validation.y)
+
+
+def test_chapter6_first_session_prints_network3s_lines(shared, capsys):
+    """``net = Network([FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=100, n_out=10)],
+    mini_batch_size); net.SGD(training_data, 60, mini_batch_size, 0.1, validation_data, test_data)``,
+    for 1 epoch on 5,000 training and 1,000 validation / test images."""
+    training_data, validation_data, test_data = shared
+    mini_batch_size = 10
+    np.random.seed(0)
+    net = Network([
+        FullyConnectedLayer(n_in=784, n_out=100),
+        SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+    assert not np.any(net.layers[1].w) and net.layers[0].w.shape == (784, 100)  # the softmax layer starts at zero
+    assert net.SGD(training_data[:5000], 1, mini_batch_size, 0.1, validation_data[:1000], test_data[:1000]) is None
+    lines = _lines(capsys)
+    pattern = ["Training mini-batch number 0", f"Epoch 0: validation accuracy {_ACC}",
+               "This is the best validation accuracy to date.", f"The corresponding test accuracy is {_ACC}",
+               "Finished training network.", f"Best validation accuracy of {_ACC} obtained at iteration 499",
+               f"Corresponding test accuracy of {_ACC}"]
+    assert len(lines) == len(pattern), lines
+    found = [re.fullmatch(p, s) for p, s in zip(pattern, lines)]
+    assert all(found), lines
+    val, test = float(found[1][1]), float(found[3][1])
+    assert val > 80 and test > 80  # chance is 10%
+    assert found[5][1] == found[1][1] and found[6][1] == found[3][1]
+    # the printed figures are the trained weights' (network3's orientation, test-time output)
+    for data, printed in ((validation_data[:1000], val), (test_data[:1000], test)):
+        assert 100 * np.mean(_softmax_forward(net, data.x) == data.y) == pytest.approx(printed, abs=0.051)
+
+
+def test_best_epoch_bookkeeping_follows_network3(shared, capsys, monkeypatch):
+    """The best-epoch lines follow network3's ``>=``, iteration count and 1,000-step messages."""
+    training_data, validation_data, test_data = shared
+    net = Network([FullyConnectedLayer(n_in=784, n_out=30), SoftmaxLayer(n_in=30, n_out=10)], 10, seed=0)
+    accuracies = iter([0.5, 0.75, 0.25, 0.5, 0.625, 0.125])  # validation, [test,] ...: exact in binary
+    monkeypatch.setattr(net, "_accuracy", lambda params, x, y: next(accuracies))
+    net.SGD(training_data[:6000], 4, 10, 0.1, validation_data[:100], test_data[:100])  # 600 mini-batches an epoch
+    assert _lines(capsys) == [
+        "Training mini-batch number 0",
+        "Epoch 0: validation accuracy 50.00%", "This is the best validation accuracy to date.",
+        "The corresponding test accuracy is 75.00%",
+        "Training mini-batch number 1000",
+        "Epoch 1: validation accuracy 25.00%",
+        "Epoch 2: validation accuracy 50.00%", "This is the best validation accuracy to date.",  # a tie counts
+        "The corresponding test accuracy is 62.50%",
+        "Training mini-batch number 2000",
+        "Epoch 3: validation accuracy 12.50%",
+        "Finished training network.",
+        "Best validation accuracy of 50.00% obtained at iteration 1799",
+        "Corresponding test accuracy of 62.50%",
+    ]
+    assert net.history.validation_accuracy == [0.5, 0.25, 0.5, 0.125]
+    assert net.history.test_accuracy == [0.75, None, 0.625, None]
+
+
+def test_chapter6_relu_conv_session_trains(shared, capsys):
+    """The two-ConvPool ReLU session (``net.SGD(training_data, 60, mini_batch_size, 0.03,
+    validation_data, test_data, lmbda=0.1)``), for 1 epoch on 1,000 training images."""
+    training_data, validation_data, test_data = shared
+    mini_batch_size = 10
+    net = Network([
+        ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                      filter_shape=(20, 1, 5, 5),
+                      poolsize=(2, 2),
+                      activation_fn=ReLU),
+        ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
+                      filter_shape=(40, 20, 5, 5),
+                      poolsize=(2, 2),
+                      activation_fn=ReLU),
+        FullyConnectedLayer(n_in=40*4*4, n_out=100, activation_fn=ReLU),
+        SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size, seed=0)
+    assert [p.shape for p in net.params] == [(20, 1, 5, 5), (20,), (40, 20, 5, 5), (40,), (640, 100), (100,),
+                                             (100, 10), (10,)]
+    before = net.layers[0].w.copy()
+    net.SGD(training_data[:1000], 1, mini_batch_size, 0.03, validation_data[:500], test_data[:500], lmbda=0.1)
+    lines = _lines(capsys)
+    assert lines[0] == "Training mini-batch number 0" and lines[-3] == "Finished training network."
+    val = float(re.fullmatch(f"Epoch 0: validation accuracy {_ACC}", lines[1])[1])
+    assert lines[-2] == f"Best validation accuracy of {val:.2f}% obtained at iteration 99"
+    assert val > 30  # chance is 10%; one epoch of 100 steps
+    assert not np.array_equal(before, net.layers[0].w) and np.isfinite(net.layers[0].w).all()
+
+
+def test_dropout_and_expanded_data_sessions(shared, capsys, monkeypatch, tmp_path):
+    """``expanded_training_data, _, _ = network3.load_data_shared("../data/mnist_expanded.pkl.gz")``
+    gives jaxnn's expanded MNIST (here a small build, in a temporary cache), and the dropout
+    session's fully connected layers train on it."""
+    real = expanded.load_expanded_mnist
+    monkeypatch.setattr(expanded, "load_expanded_mnist", lambda: real(tmp_path, n=200))
+    expanded_training_data, va, te = network3.load_data_shared("../data/mnist_expanded.pkl.gz")
+    assert network3.size(expanded_training_data) == 1000 and network3.size(va) == 10000
+    _, validation_data, test_data = shared
+    net = Network([
+        FullyConnectedLayer(n_in=784, n_out=100, activation_fn=ReLU, p_dropout=0.5),
+        SoftmaxLayer(n_in=100, n_out=10, p_dropout=0.5)], 10, seed=0)
+    net.SGD(expanded_training_data, 2, 10, 0.3, validation_data[:500], test_data[:500])
+    lines = _lines(capsys)
+    accuracies = [float(m[1]) for m in (re.fullmatch(f"Epoch \\d: validation accuracy {_ACC}", s) for s in lines) if m]
+    assert len(accuracies) == 2 and max(accuracies) > 50, lines
+
+
+def test_load_data_shared_never_unpickles(tmp_path):
+    import pickle
+
+    decoy = tmp_path / "mnist.pkl.gz"
+    decoy.write_bytes(pickle.dumps("not read"))
+    training_data, _, _ = network3.load_data_shared(str(decoy))  # the name picks the data; the file is not read
+    assert network3.size(training_data) == 50000
+    other = tmp_path / "mine.pkl.gz"
+    other.write_bytes(pickle.dumps("not read either"))
+    with pytest.raises(jaxnn.JaxnnError, match="never unpickles"):
+        network3.load_data_shared(str(other))
+
+
+def _conv(**kw):
+    args = dict(image_shape=(10, 1, 28, 28), filter_shape=(20, 1, 5, 5), poolsize=(2, 2))
+    return ConvPoolLayer(**{**args, **kw})
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: [_conv(), FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=100, n_out=10)],
+     r"layer 1, FullyConnectedLayer\(n_in=784.* has n_in=784 but layer 0 outputs \(20, 12, 12\) = 2880 values per "
+     r"example: set n_in=20\*12\*12"),
+    (lambda: [FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=30, n_out=10)],
+     r"layer 1, SoftmaxLayer\(n_in=30.* has n_in=30 but layer 0 outputs \(100,\) = 100 values per example: set n_in=100"),
+    (lambda: [_conv(), _conv(image_shape=(10, 20, 14, 14), filter_shape=(40, 20, 5, 5)), SoftmaxLayer(40 * 5 * 5, 10)],
+     r"expects images \(20, 14, 14\) but layer 0 outputs \(20, 12, 12\): set image_shape=\(mini_batch_size, 20, 12, 12\)"),
+    (lambda: [_conv(image_shape=(20, 1, 28, 28)), SoftmaxLayer(2880, 10)], "image_shape must start with mini_batch_size"),
+    (lambda: [_conv(filter_shape=(20, 3, 5, 5)), SoftmaxLayer(2880, 10)], "input feature maps"),
+    (lambda: [_conv(filter_shape=(20, 1, 5, 3)), SoftmaxLayer(2880, 10)], "square filters"),
+    (lambda: [FullyConnectedLayer(784, 100, activation_fn=np.tanh), SoftmaxLayer(100, 10)], "linear, ReLU, sigmoid or tanh"),
+    (lambda: [FullyConnectedLayer(784, 100)], "the last layer must be a SoftmaxLayer"),
+    (lambda: [FullyConnectedLayer(784, 100, p_dropout=1.0), SoftmaxLayer(100, 10)], "p_dropout"),
+])
+def test_layers_that_do_not_fit_are_clear_errors(make, message):
+    with pytest.raises(jaxnn.JaxnnError, match=message):
+        Network(make(), 10)
+
+
+def test_sgd_arguments_are_checked(shared):
+    training_data, validation_data, test_data = shared
+    net = Network([FullyConnectedLayer(784, 30), SoftmaxLayer(30, 10)], 10, seed=0)
+    with pytest.raises(jaxnn.JaxnnError, match="differs from the network's 10"):
+        net.SGD(training_data[:100], 1, 20, 0.1, validation_data[:100], test_data[:100])
+    with pytest.raises(jaxnn.JaxnnError, match="fewer than one mini-batch"):
+        net.SGD(training_data[:100], 1, 10, 0.1, validation_data[:5], test_data[:100])
+    with pytest.raises(jaxnn.JaxnnError, match="takes 784 values per example"):
+        net.SGD(network3.SharedData(np.zeros((100, 10), np.float32), np.zeros(100, int)), 1, 10, 0.1,
+                validation_data[:100], test_data[:100])
+    with pytest.raises(jaxnn.JaxnnError, match="pair"):
+        net.SGD(training_data.x, 1, 10, 0.1, validation_data, test_data)
