@@ -8,13 +8,13 @@ prints per-epoch test accuracy and a markdown table for docs/results.md.
     python examples/chapter1.py --quick         # 3 epochs, one seed
 """
 
-import argparse
 import statistics
 import time
 
 import jax
 
 import jaxnn
+import _common
 
 BOOK = {(784, 30, 10): 95.42, (784, 100, 10): 96.59}
 
@@ -30,11 +30,10 @@ def run(sizes, seed, epochs, eta=3.0, gradient="backprop"):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--hidden", type=int, nargs="+", default=[30, 100])
-    p.add_argument("--quick", action="store_true", help="3 epochs, one seed")
+    p = _common.parser(__doc__, "3 epochs, one seed", figure=False)
+    p.add_argument("--epochs", type=int, default=30, help="epochs per run (default: the book's 30)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds to run (default: 0 1 2)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[30, 100], help="hidden-layer widths (default: 30 100)")
     args = p.parse_args()
     if args.quick:
         args.epochs, args.seeds = 3, args.seeds[:1]

@@ -14,17 +14,14 @@ script trains the [784, 30, 10] network with jaxnn.sgd, stacks the hand-set laye
 measures on the 10,000 test images how often all four bits are right.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
+import _common
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 BITS = 4
 DIGITS = np.arange(10)
 CODES = (DIGITS[:, None] >> np.arange(BITS)) & 1  # CODES[d, j] = bit j of d (bit 0 = least significant)
@@ -46,10 +43,7 @@ def decode(bits):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 epoch on 10,000 training images")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "1 epoch on 10,000 training images").parse_args()
 
     data = jaxnn.load_mnist()
     n_train, epochs = (10_000, 1) if args.quick else (50_000, 5)
@@ -103,10 +97,7 @@ def main():
     print(f"  4-layer network with that wiring: bit-code accuracy "
           f"{float(jnp.mean(decode(jaxnn.forward(params + [signed_layer(codes=wrong)], x)) == labels)):.2%}")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.5, height=3.2)
     ax1.imshow(np.asarray(signed_layer(1.0)["w"]), cmap="coolwarm", vmin=-1.5, vmax=1.5)
@@ -121,7 +112,7 @@ def main():
     ax2.set(xticks=DIGITS, xlabel="digit", ylabel="test accuracy", ylim=(min(by_digit + by_digit_argmax) - 0.05, 1.0),
             title="accuracy per digit")
     ax2.legend(fontsize=8, loc="lower left")
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_bitwise_output.png')}")
+    _common.save_figure(fig, "ex_bitwise_output", args)
 
 
 if __name__ == "__main__":

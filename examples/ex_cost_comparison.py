@@ -14,25 +14,19 @@ for the cross-entropy), reports each one's training cost and test accuracy per e
 evaluates all three costs on the same network's outputs.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
+import _common
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 RUNS = [("quadratic", "sigmoid", 3.0), ("cross-entropy", "sigmoid", 0.5), ("log-likelihood", "softmax", 0.5)]
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 epoch on 10,000 training images")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "1 epoch on 10,000 training images").parse_args()
     data = jaxnn.load_mnist()
     n, epochs = (10_000, 1) if args.quick else (50_000, 5)
     train = (data.training.x[:n], data.training.y[:n])
@@ -68,10 +62,7 @@ def main():
     print(f"after {epochs} epoch(s), test accuracy: " + ", ".join(f"{c} {results[c][1][-1]:.2%}" for c in results)
           + f" (highest: {best})")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.3, height=3.2)
     for cost, (losses, acc, _, _) in results.items():
@@ -80,7 +71,7 @@ def main():
     ax1.set(xlabel="epoch", ylabel="training cost (each its own)", title="not comparable across costs")
     ax2.set(xlabel="epoch", ylabel="test accuracy", title="comparable")
     ax1.legend(fontsize=8)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_cost_comparison.png')}")
+    _common.save_figure(fig, "ex_cost_comparison", args)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,6 @@ The book's chapter 3 exercises on the cross-entropy C = −[y ln a + (1 − y) l
 The cost is jaxnn's registered "cross-entropy" (jaxnn.costs), computed from z as jaxnn does.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array is made
@@ -28,8 +25,8 @@ import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
+import _common  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 CE = jaxnn.costs.get("cross-entropy")
 SIGMOID = jaxnn.activations.get("sigmoid")
 
@@ -66,10 +63,7 @@ def minimise(y):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer targets and a shorter training run")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "fewer targets and a shorter training run").parse_args()
 
     ys = [0.05, 0.3, 0.5, 0.8] if args.quick else [0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.8, 0.95, 0.99]
     print("1. minimise C(z) = −[y ln σ(z) + (1 − y) ln(1 − σ(z))] over z (Newton, derivatives from jax.grad)")
@@ -135,10 +129,7 @@ def main():
     print(f"  the right form can also hit 0·ln 0: at z = {big:g}, σ(z) = {a_sat!r} and y = 1, −[y ln a + (1 − y) ln(1 − a)] "
           f"evaluated naively is {naive}; jaxnn, from z, gives {float(cost_z(jnp.float64(big), jnp.float64(1.0))):.3g}")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.5, height=3.4)
     a = np.linspace(0.001, 0.999, 999)
@@ -156,7 +147,7 @@ def main():
     ax2.plot(ys, mins, "o", label="min over z of C (jaxnn)")
     ax2.set(xlabel="y", ylabel="nats", title="binary entropy H(y)")
     ax2.legend(fontsize=8)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_cross_entropy.png')}")
+    _common.save_figure(fig, "ex_cross_entropy", args)
 
 
 if __name__ == "__main__":

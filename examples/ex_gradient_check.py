@@ -14,10 +14,8 @@ weights are not the random start. It also compares the fully matrix-based backpr
 mini-batch (the chapter 2 problem) with network.py's loop over examples.
 """
 
-import argparse
 import functools
 import time
-from pathlib import Path
 
 import jax
 
@@ -28,8 +26,8 @@ import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
+import _common  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 H64, H32 = 1e-5, 1e-2  # step sizes; the sweep below shows why (truncation error ∝ h², rounding ∝ 1/h)
 SWEEP = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8]
 
@@ -115,10 +113,7 @@ def sweep(params, p32, x, y, coords):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 epoch on 5,000 images and 60 coordinates per matrix")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "1 epoch on 5,000 images and 60 coordinates per matrix").parse_args()
     n_train, epochs, k = (5_000, 1, 60) if args.quick else (50_000, 2, 300)
 
     data = jaxnn.load_mnist()  # float32; the parts used are converted to float64
@@ -177,10 +172,7 @@ def main():
     print(f"  median time for the 100-image mini-batch (jitted, float64): matrix-based {timings['matrix-based'] * 1e3:.2f} ms, "
           f"per-example loop {timings['per-example loop'] * 1e3:.2f} ms")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, ax = plotting.subplots(1, 1, width=6.0, height=3.4)
     bins = np.logspace(-14, 1, 61)
@@ -191,7 +183,7 @@ def main():
     ax.set(xscale="log", xlabel="relative error, central difference vs jaxnn.backprop", ylabel="coordinates",
            title="gradient check, [784, 30, 10] on MNIST")
     ax.legend(fontsize=7, ncol=2)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_gradient_check.png')}")
+    _common.save_figure(fig, "ex_gradient_check", args)
 
 
 if __name__ == "__main__":

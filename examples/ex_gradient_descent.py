@@ -12,17 +12,14 @@ one dimension this step is v ← v − ε·sgn C'(v): a fixed step left or right
 (3) Online learning (mini-batch size m = 1) against m = 20 on MNIST with jaxnn.sgd.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
+import _common
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
 
 def bowl(v):
@@ -56,10 +53,7 @@ def plain(C, v0, eta, steps):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 training images and 2 epochs for the MNIST part")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "10,000 training images and 2 epochs for the MNIST part").parse_args()
 
     # -- (1) the best direction for a step of length ε
     v = np.array([2.0, 1.0])
@@ -123,10 +117,7 @@ def main():
     print(f"  per second: an m = 20 epoch takes {t20 / t1:.2f}× the time of an m = 1 epoch; m = 1 makes "
           f"{(n / t1) / (n / 20 / t20):.1f}× as many steps per second, m = 20 gets through {t1 / t20:.1f}× as many examples")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, axes = plotting.subplots(1, 4, width=3.6, height=3.2)
     ax = axes[0]
@@ -151,7 +142,7 @@ def main():
         ax.plot(t * np.arange(1, epochs + 1), acc, "o-", ms=3, label=f"m={m}, η={eta:g}")
     ax.set(xlabel="seconds of training (fastest epoch × epochs)", ylabel="test accuracy", title="online vs mini-batch")
     ax.legend(fontsize=7)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_gradient_descent.png')}")
+    _common.save_figure(fig, "ex_gradient_descent", args)
 
 
 if __name__ == "__main__":

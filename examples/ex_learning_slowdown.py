@@ -14,9 +14,6 @@ The script trains with jaxnn.sgd (a callback records w and b after every epoch) 
 the trajectories against those closed-form updates.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 
 jax.config.update("jax_enable_x64", True)  # float64, to compare with the closed-form updates exactly
@@ -26,8 +23,8 @@ import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
+import _common  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 ETA = 0.15
 STARTS = [(0.6, 0.9), (2.0, 2.0)]
 COSTS = ["quadratic", "cross-entropy"]
@@ -63,10 +60,7 @@ def cost_of(a, cost):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 epochs instead of 300")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "100 epochs instead of 300").parse_args()
     epochs = 100 if args.quick else 300
 
     runs = {}
@@ -96,10 +90,7 @@ def main():
     a_ce = runs[(2.0, 2.0, "cross-entropy")][2]
     print(f"cross-entropy from (2, 2): output {a_ce[-1]:.4f} after {epochs} epochs; it passes 0.2 at epoch {int(np.argmax(a_ce < 0.2))}")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, axes = plotting.subplots(2, 4, width=3.0, height=2.5)
     for row, (w0, b0) in enumerate(STARTS):
@@ -109,7 +100,7 @@ def main():
                 ax.plot(series, style, label=cost)
                 ax.set(title=f"{name}, start ({w0:g}, {b0:g})", xlabel="epoch")
         axes[row, 0].legend(fontsize=7)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_learning_slowdown.png')}")
+    _common.save_figure(fig, "ex_learning_slowdown", args)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,6 @@ It also checks the chapter 2 "alternate presentation" of BP1 and BP2 with diagon
 Each is checked against jaxnn.backprop and jax.grad.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array is made
@@ -32,8 +29,8 @@ import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
+import _common  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 F64 = jnp.float64
 
 
@@ -136,10 +133,7 @@ def check_matrix_form(p2, x, y2):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer random inputs")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "fewer random inputs").parse_args()
     m = 200 if args.quick else 5_000
 
     # -- 1. linear neurons
@@ -194,10 +188,7 @@ def main():
     print(f"  δ^1 = Σ'(z^1)(w^2)ᵀ Σ'(z^2)(w^3)ᵀ Σ'(z^3) ∇_a C with Σ'(z) = diag(σ'(z)), against jaxnn.backprop's ∂C/∂b^1: "
           f"max diff {float(jax.jit(check_matrix_form)(p2, x, y2)):.1e}")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.5, height=3.4)
     collapsed = x @ W.T + b
@@ -210,7 +201,7 @@ def main():
     ax2.set_yscale("log")
     ax2.set(xticks=range(len(rows)), xticklabels=labels, ylabel="max |error| (10⁻¹⁸ = none)",
             title="σ' kept at the tanh neuron")
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_linear_neurons.png')}")
+    _common.save_figure(fig, "ex_linear_neurons", args)
 
 
 if __name__ == "__main__":

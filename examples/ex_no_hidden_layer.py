@@ -13,24 +13,17 @@ network.py's settings (sigmoid, quadratic cost, m = 10, η = 3.0) with network.p
 initial weights for three seeds, then N(0, 1/784) weights ("default"), then the cross-entropy.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
+import _common
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 epochs on 10,000 training images")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "3 epochs on 10,000 training images").parse_args()
     data = jaxnn.load_mnist()
     n, epochs = (10_000, 3) if args.quick else (50_000, 30)
     train = (data.training.x[:n], data.training.y[:n])
@@ -58,17 +51,14 @@ def main():
     print(f"network.py's settings: final accuracy {min(large):.2%} to {max(large):.2%} over three seeds; "
           f"with N(0, 1/784) weights {curves[('default', 0, 'quadratic')][-1]:.2%}")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, ax = plotting.subplots(1, 1, width=5.5, height=3.4)
     for (init, seed, cost), acc in curves.items():
         ax.plot(range(len(acc)), acc, ".-", label=f"{init}, seed {seed}, {cost}")
     ax.set(xlabel="epoch", ylabel="test accuracy", title="[784, 10], no hidden layer")
     ax.legend(fontsize=7)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_no_hidden_layer.png')}")
+    _common.save_figure(fig, "ex_no_hidden_layer", args)
 
 
 if __name__ == "__main__":

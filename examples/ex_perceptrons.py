@@ -13,17 +13,14 @@ w·x + b = 0; a small network where a neuron sits exactly at w·x + b = 0 shows 
 The perceptron is jaxnn's "step" activation, step(z) = 1 if z > 0 else 0.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
+import _common
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
 
 def scaled(params, c):
@@ -62,10 +59,7 @@ TIE = [
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer inputs and scales (a few seconds)")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "fewer inputs and scales (a few seconds)").parse_args()
 
     n_inputs = 2_000 if args.quick else 100_000
     sizes = [5, 8, 8, 3]
@@ -115,10 +109,7 @@ def main():
     print("  at the tie the hidden neuron stays at σ(0) = 0.5 for every c, the output neuron sees")
     print("  z = c·(−0.5 + 0.25) = −0.25c, and the sigmoid network's output tends to 0, not to the perceptrons' 1")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2, ax3) = plotting.subplots(1, 3, width=4.0, height=3.2)
     z = jnp.linspace(-3, 3, 601)
@@ -140,7 +131,7 @@ def main():
     ax3.plot([0.5], [float(sigmoids(TIE, 1000.0, x_tie)[0, 0])], "ro", label="tie, c=1000")
     ax3.set(xlabel="x1 (x2 = 0.5)", ylabel="output", title="'x1 ≤ x2' network")
     ax3.legend(fontsize=7)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_perceptrons.png')}")
+    _common.save_figure(fig, "ex_perceptrons", args)
 
 
 if __name__ == "__main__":

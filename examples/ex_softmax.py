@@ -14,9 +14,6 @@ C = −ln a_y, δ^L = ∂C/∂z^L = a^L − y. Every identity is checked against
 using jaxnn's registered "softmax" activation and "log-likelihood" cost.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array is made
@@ -26,8 +23,8 @@ import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
+import _common  # noqa: E402
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 SOFTMAX = jaxnn.activations.get("softmax")
 LL = jaxnn.costs.get("log-likelihood")
 F64 = jnp.float64
@@ -80,10 +77,7 @@ def network_check(params, x, y):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer random inputs")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "fewer random inputs").parse_args()
     m, n = (200 if args.quick else 10_000), 6
 
     rng = np.random.default_rng(0)
@@ -127,10 +121,7 @@ def main():
     print(f"  with a tie, z = ({', '.join(f'{float(v):g}' for v in tie)}): c = 1000 gives "
           f"({', '.join(f'{float(v):.4f}' for v in a_tie)}): the tied maxima share the mass, 1/2 each, not a one-hot argmax")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.5, height=3.4)
     cgrid = np.logspace(-1, 2, 200)
@@ -148,7 +139,7 @@ def main():
         ax2.plot(zgrid, A2[:, j], label=f"a_{j}")
     ax2.set(xlabel="z_0 (others fixed)", ylabel="a_j", title="raising z_0: a_0 up, all others down")
     ax2.legend(fontsize=7)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_softmax.png')}")
+    _common.save_figure(fig, "ex_softmax", args)
 
 
 if __name__ == "__main__":

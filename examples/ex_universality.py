@@ -13,17 +13,14 @@ h_i on [s_i, s_{i+1}]; with h_i = f at the bump's midpoint the bumps trace f. By
 same shape of network, trained on f with jaxnn.sgd and the quadratic cost.
 """
 
-import argparse
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
+import _common
 
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 STEEP = 10_000.0  # the hand-built hidden weights
 COMPONENTS = dict(activation="sigmoid", output_activation="linear")
 
@@ -55,10 +52,7 @@ def errors(params, xs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="400 training epochs instead of 8,000")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="folder for the figure (default: docs/figures)")
-    args = parser.parse_args()
+    args = _common.parser(__doc__, "400 training epochs instead of 8,000").parse_args()
     xs = np.linspace(0.0, 1.0, 20_001)  # evaluation grid, spacing 5e-5
 
     print(f"f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x) on [0, 1], errors on {len(xs):,} evenly spaced points")
@@ -93,10 +87,7 @@ def main():
     print(f"  {'hand-built, 25 bumps (50 hidden)':<40} {hand_err.max():>12.4f} {hand_err.mean():>13.5f}")
     print(f"  {f'trained, {n_hidden} hidden':<40} {trained_err.max():>12.4f} {trained_err.mean():>13.5f}")
 
-    try:
-        plotting.pyplot()
-    except jaxnn.JaxnnError as e:
-        print(f"\nfigure skipped: {e}")
+    if not _common.can_plot():
         return
     fig, (ax1, ax2, ax3) = plotting.subplots(1, 3, width=4.0, height=3.2)
     ax1.plot(xs, f(xs), "k", lw=2, label="f")
@@ -111,7 +102,7 @@ def main():
     ax3.plot(xs, trained_err, label=f"trained, max {trained_err.max():.3f}")
     ax3.set(xlabel="x", ylabel="|approximation − f|", title="error")
     ax3.legend(fontsize=7)
-    print(f"\nfigure: {plotting.save(fig, args.out / 'ex_universality.png')}")
+    _common.save_figure(fig, "ex_universality", args)
 
 
 if __name__ == "__main__":

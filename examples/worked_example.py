@@ -17,6 +17,7 @@ jax.config.update("jax_enable_x64", True)  # before any array is made
 import jax.numpy as jnp  # noqa: E402
 
 import jaxnn  # noqa: E402
+import _common  # noqa: E402
 
 F64 = jnp.float64
 
@@ -49,6 +50,7 @@ def heading(text):
 
 
 def main():
+    _common.parser(__doc__, figure=False).parse_args()
     print("The 2-2-2 worked example (sigmoid in both layers, float64)")
     print("==========================================================")
     show("x", x)

@@ -9,7 +9,7 @@ equal to each other in float64. With δ^l = ∂C/∂z^l:
 - BP3  ∂C/∂b^l = δ^l
 - BP4  ∂C/∂w^l = δ^l (a^{l−1})ᵀ
 
-The derivations are in ``docs/backprop.md``.
+Derivation: docs/backprop.md#the-four-equations
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from jaxnn.network import Model, _prepare, feedforward, require_differentiable
 
 
 def _hidden_error(model, zs, acts, params, l, upstream, mask):
-    """BP2 for hidden layer l: back through the dropout mask, then the activation's Jacobian."""
+    """BP2 for hidden layer l: back through the dropout mask, then the activation's Jacobian.
+
+    Derivation: docs/derivations.md#dropout-in-backprop
+    """
     if mask is not None:
         upstream = upstream * mask
     a = acts[l] if mask is None else model.activation.fn(zs[l - 1])  # σ(z) before masking
@@ -29,14 +32,20 @@ def _hidden_error(model, zs, acts, params, l, upstream, mask):
 
 
 def _regularize(model, params, grads, reg_scale):
-    """Adds the penalty's hand-written gradient, (λ/n)·∂penalty/∂w, to the weight gradients."""
+    """Adds the penalty's hand-written gradient, (λ/n)·∂penalty/∂w, to the weight gradients.
+
+    Derivation: docs/derivations.md#l2-and-l1-regularization
+    """
     if model.regularizer.name == "none":
         return grads
     return [{"w": g["w"] + reg_scale * model.regularizer.grad(p["w"]), "b": g["b"]} for p, g in zip(params, grads)]
 
 
 def model_backprop(model: Model, params, x, y, reg_scale=0.0, masks=None):
-    """Matrix-based backprop over a mini-batch of rows: one pass, no loop over examples."""
+    """Matrix-based backprop over a mini-batch of rows: one pass, no loop over examples.
+
+    Derivation: docs/backprop.md#over-a-mini-batch-of-rows
+    """
     zs, acts = feedforward(model, params, x, masks)
     m = x.shape[0]
     # BP1; dividing by m here makes every later gradient that of the mean cost.
@@ -51,7 +60,10 @@ def model_backprop(model: Model, params, x, y, reg_scale=0.0, masks=None):
 
 
 def model_backprop_example(model: Model, params, x, y, masks=None):
-    """network.py's ``backprop(x, y)``: the gradient of one example's cost (x, y vectors)."""
+    """network.py's ``backprop(x, y)``: the gradient of one example's cost (x, y vectors).
+
+    Derivation: docs/backprop.md#the-four-equations
+    """
     zs, acts = feedforward(model, params, x, masks)
     delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation)  # BP1
     nabla = [None] * len(params)

@@ -3,7 +3,7 @@
 Every cost works on a batch of rows. ``fn(a, y)`` and ``fn_z(z, y, activation)`` return the
 cost of each example (shape ``(m,)``); the training loss is their mean over the mini-batch,
 which is network.py's ``eta/len(mini_batch)`` scaling. ``delta(z, a, y, activation)`` is
-∂C_x/∂z^L for each example: BP1, written by hand. Derivations: ``docs/backprop.md``.
+∂C_x/∂z^L for each example: BP1, written by hand. Derivation: docs/derivations.md
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def _clip_unit(a):
 
 
 # -- quadratic: C = ½‖a − y‖², δ^L = (a − y) ⊙ σ'(z^L)
+# Derivation: docs/derivations.md#the-quadratic-cost
 
 
 quadratic = costs.register(
@@ -101,6 +102,7 @@ def _ce_fn_z(z, y, act):
 
 
 def _ce_delta(z, a, y, act):
+    """δ^L of the cross-entropy. Derivation: docs/derivations.md#the-cross-entropy-and-its-delta"""
     if act.name in _CE_CANONICAL:
         return a - y
     # ∂C/∂a = (a − y) / (a(1 − a)), then back through the activation's Jacobian.
@@ -138,6 +140,7 @@ _LL_CANONICAL = frozenset({"softmax"})
 
 
 def _ll_delta(z, a, y, act):
+    """δ^L of the log-likelihood. Derivation: docs/derivations.md#softmax-with-the-log-likelihood"""
     if act.name in _LL_CANONICAL:
         return a - y  # holds when each row of y sums to 1
     return act.vjp(z, a, -y / a)

@@ -1,6 +1,6 @@
 """Small plotting helpers for the examples; matplotlib is optional.
 
-matplotlib is not a dependency of jaxnn. Install it with ``pip install jaxnn[plot]``. The
+matplotlib is not a dependency of jaxnn. Install it with ``pip install "jaxnn[plot]"``. The
 helpers import it lazily, always select the non-interactive Agg backend (so they work on a
 machine without a display), and raise a :class:`jaxnn.JaxnnError` that names the install
 command when it is missing::
@@ -16,19 +16,23 @@ command when it is missing::
 from __future__ import annotations
 
 import importlib
+import os
+import tempfile
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any, Sequence, Tuple
+
+import numpy as np
 
 from jaxnn.errors import JaxnnError
 
-INSTALL_HINT = "pip install jaxnn[plot]"
+INSTALL_HINT = 'pip install "jaxnn[plot]"'
 
 
 def pyplot():
     """Returns ``matplotlib.pyplot`` with the Agg backend selected.
 
     Raises:
-      JaxnnError: when matplotlib is not installed; the message names ``pip install jaxnn[plot]``.
+      JaxnnError: when matplotlib is not installed; the message names ``pip install "jaxnn[plot]"``.
     """
     try:
         matplotlib = importlib.import_module("matplotlib")
@@ -58,17 +62,103 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 4.0, height: floa
 def save(fig, path, *, dpi: int = 80) -> Path:
     """Writes ``fig`` as a PNG to ``path`` (creating its folder) and closes it.
 
+    The file is written to a temporary name beside ``path`` and then renamed, so a reader
+    never sees half a PNG.
+
     Returns:
       The path written, relative to the current directory when it lies below it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    pyplot().close(fig)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    finally:
+        pyplot().close(fig)
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return path
 
 
-__all__ = ["INSTALL_HINT", "available", "pyplot", "save", "subplots"]
+def training_curves(history, path, *, title: str = "") -> Path:
+    """Plots a :class:`jaxnn.History` per epoch and writes it as a PNG.
+
+    The left panel shows the accuracy of every monitored split (evaluation and, when
+    monitored, training), the right panel the cost of every monitored split; a panel with
+    nothing to show says so.
+
+    Args:
+      history: what :func:`jaxnn.sgd` returned.
+      path: the PNG to write.
+      title: a title over both panels.
+
+    Returns:
+      The path written (see :func:`save`).
+    """
+    fig, (acc, cost) = subplots(1, 2, width=4.5, height=3.2)
+    epochs = list(history.epoch)
+    curves = [("evaluation", history.evaluation_accuracy), ("training", history.training_accuracy)]
+    for label, values in curves:
+        if values:
+            acc.plot(epochs[: len(values)], [100 * v for v in values], marker="o", ms=3, label=label)
+    for label, values in (("evaluation", history.evaluation_cost), ("training", history.training_cost)):
+        if values:
+            cost.plot(epochs[: len(values)], values, marker="o", ms=3, label=label)
+    ticker = importlib.import_module("matplotlib.ticker")
+    for ax, name in ((acc, "accuracy (%)"), (cost, "cost")):
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+        ax.set_ylabel(name)
+        if ax.lines:
+            ax.legend()
+        else:
+            ax.text(0.5, 0.5, f"no {name.split()[0]} monitored", ha="center", va="center", transform=ax.transAxes)
+    if title:
+        fig.suptitle(title)
+    return save(fig, path)
+
+
+def misclassified_grid(images, labels: Sequence[int], predicted: Sequence[int], path, *,
+                       max_images: int = 36, columns: int = 6, title: str = "") -> Path:
+    """Draws the misclassified images in a grid, each captioned with its true and predicted label.
+
+    Args:
+      images: rows of 784 pixels (or ``(n, 28, 28)`` images).
+      labels: the true labels.
+      predicted: the network's predictions, one per image.
+      path: the PNG to write.
+      max_images: how many misclassified images to show at most (the first ones, in order).
+      columns: images per row of the grid.
+      title: a title over the grid; by default it counts the errors.
+
+    Returns:
+      The path written (see :func:`save`).
+    """
+    images = np.asarray(images)
+    labels, predicted = np.asarray(labels).reshape(-1), np.asarray(predicted).reshape(-1)
+    wrong = np.flatnonzero(labels != predicted)
+    shown = wrong[:max_images]
+    n = max(len(shown), 1)
+    cols = min(columns, n)
+    rows = -(-n // cols)
+    fig, axes = subplots(rows, cols, width=1.3, height=1.5, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < len(shown):
+            i = shown[k]
+            ax.imshow(images[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_title(f"true {labels[i]}, got {predicted[i]}", fontsize=8)
+    if not len(shown):
+        axes.flat[0].text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+    fig.suptitle(title or f"{len(shown)} of {len(wrong)} misclassified (of {len(labels)})", fontsize=9)
+    return save(fig, path)
+
+
+__all__ = ["INSTALL_HINT", "available", "misclassified_grid", "pyplot", "save", "subplots", "training_curves"]

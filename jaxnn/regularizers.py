@@ -6,6 +6,8 @@ gives network2's updates exactly:
 
 - L2: penalty ½Σw², so w ← (1 − ηλ/n)·w − (η/m)Σ_x ∇C_x   (weight decay)
 - L1: penalty Σ|w|, so w ← w − (ηλ/n)·sgn(w) − (η/m)Σ_x ∇C_x, with sgn(0) = 0
+
+Derivation: docs/derivations.md#l2-and-l1-regularization
 """
 
 from __future__ import annotations

@@ -64,3 +64,48 @@ def test_train_with_network2_options_prints_network2_lines(capsys):
     assert lines[0] == "Epoch 0 training complete"
     assert lines[1].startswith("Cost on training data: ") and float(lines[1].split(": ")[1]) > 0
     assert lines[2].startswith("Accuracy on training data: ") and lines[2].endswith(" / 1000")
+
+
+def _png_size(path):
+    """Width and height from a PNG's IHDR chunk, after checking the signature."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_train_writes_curves_and_misclassified_grid(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    curves, grid = tmp_path / "figs" / "curves.png", tmp_path / "grid.png"
+    assert main(["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "500", "--eta", "3.0",
+                 "--monitor", "--no-progress", "--plot", str(curves), "--misclassified", str(grid)]) == 0
+    out = capsys.readouterr().out
+    assert "Wrote the training curves to" in out and "Wrote misclassified digits to" in out
+    for png in (curves, grid):
+        width, height = _png_size(png)
+        assert width > 100 and height > 100
+    assert not list(tmp_path.rglob(".*.png"))  # no temporary file left behind
+
+
+def test_plot_without_matplotlib_names_the_install_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed: importing it fails
+    assert main(["train", "--epochs", "1", "--no-progress", "--plot", str(tmp_path / "c.png")]) == 2
+    captured = capsys.readouterr()
+    assert 'pip install "jaxnn[plot]"' in captured.err and "Epoch 0" not in captured.out  # fails before training
+    assert not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["sweep"], ["evaluate"], ["list"]])
+def test_every_help_shows_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(command + ["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    examples = out.split("Examples:\n", 1)[1]
+    assert examples.lstrip().startswith("jaxnn " + (command[0] if command else ""))
+
+
+def test_plot_into_a_folder_fails_before_training(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["train", "--epochs", "1", "--no-progress", "--plot", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "--plot" in captured.err and "is a folder" in captured.err and "Epoch 0" not in captured.out
