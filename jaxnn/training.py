@@ -288,6 +288,93 @@ def _run_config(sizes, x, y, mini_batch_size, model, gradient, lmbda, p_dropout,
     }
 
 
+def _divergence_message(epoch: int, model: Model, hp: dict) -> str:
+    """One sentence naming the epoch and the likely cause of non-finite parameters."""
+    if model.regularizer.name == "l2" and hp["eta"] * hp["reg_scale"] > 2:
+        # 1 − ηλ/n < −1: the L2 weight decay flips the weights' sign and grows them
+        return (f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
+                f"(ηλ/n = {hp['eta'] * hp['reg_scale']:g} > 2 makes the weight decay overshoot; "
+                "make eta or lmbda smaller)")
+    return (f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
+            f"(η = {hp['eta']:g} is likely too large for this network; try a smaller eta)")
+
+
+@dataclasses.dataclass
+class _Stopping:
+    """Early stopping and the halve-η schedule, both watching the evaluation accuracy."""
+
+    early_stopping: Optional[int]
+    halve_eta_after: Optional[int]
+    min_eta_fraction: float
+    eta0: float
+    best: int = -1
+    since_best: int = 0
+
+    def update(self, correct: int, hp: dict) -> Optional[str]:
+        """Takes one epoch's correct count; may halve ``hp["eta"]``; returns why to stop, or None."""
+        if correct > self.best:
+            self.best, self.since_best = correct, 0
+        else:
+            self.since_best += 1
+        stopped = None
+        if self.early_stopping and self.since_best >= self.early_stopping:
+            stopped = f"early stopping: no better evaluation accuracy in {self.early_stopping} epochs"
+        if self.halve_eta_after and self.since_best >= self.halve_eta_after:
+            hp["eta"] /= 2
+            self.since_best = 0
+            if hp["eta"] < self.eta0 * self.min_eta_fraction * (1 - 1e-9):
+                stopped = f"learning-rate schedule: η fell below η₀·{self.min_eta_fraction:g}"
+        return stopped
+
+
+@dataclasses.dataclass
+class _Monitor:
+    """network2's four per-epoch measurements, each computed by one jitted call."""
+
+    metrics: Callable
+    evaluation: Optional[tuple]
+    training: tuple
+    lmbda: float
+    p_dropout: float
+    evaluation_cost: bool
+    evaluation_accuracy: bool
+    training_cost: bool
+    training_accuracy: bool
+
+    def record(self, history: History, params) -> List[str]:
+        """Appends this epoch's measurements to ``history``; returns network2's lines for them."""
+        lines = []
+        if self.evaluation is not None and (self.evaluation_accuracy or self.evaluation_cost):
+            ex, ey = self.evaluation
+            c, correct = self.metrics(params, ex, ey, self.lmbda / len(ex), self.p_dropout)
+            history.evaluation_correct.append(int(correct))
+            if self.evaluation_cost:
+                history.evaluation_cost.append(float(c))
+        if self.training_cost or self.training_accuracy:
+            x, y = self.training
+            c, correct = self.metrics(params, x, y, self.lmbda / len(x), self.p_dropout)
+            if self.training_cost:
+                history.training_cost.append(float(c))
+                lines.append(f"Cost on training data: {float(c)}")
+            if self.training_accuracy:
+                history.training_correct.append(int(correct))
+                lines.append(f"Accuracy on training data: {int(correct)} / {len(x)}")
+        if self.evaluation_cost and self.evaluation is not None:
+            lines.append(f"Cost on evaluation data: {history.evaluation_cost[-1]}")
+        return lines
+
+
+def _epoch_lines(epoch: int, history: History, lines: List[str], monitor: _Monitor) -> List[str]:
+    """The lines network.py (``Epoch j: k / n``) or network2.py prints after an epoch."""
+    evaluated = monitor.evaluation is not None and (monitor.evaluation_accuracy or monitor.evaluation_cost)
+    if evaluated and not (monitor.evaluation_cost or monitor.training_cost or monitor.training_accuracy):
+        return [f"Epoch {epoch}: {history.evaluation_correct[-1]} / {history.evaluation_size}"]
+    out = [f"Epoch {epoch} training complete" if lines or evaluated else f"Epoch {epoch} complete", *lines]
+    if evaluated:
+        out.append(f"Accuracy on evaluation data: {history.evaluation_correct[-1]} / {history.evaluation_size}")
+    return out
+
+
 def sgd(
     params,
     training_data,
@@ -418,7 +505,11 @@ def sgd(
         opt_state = jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None
     hp = {"eta": eta, "reg_scale": lmbda / n, "p_dropout": p_dropout, "momentum": momentum}
     history = History(evaluation_size=0 if evaluation_data is None else len(ey), training_size=n)
-    best, since_best, eta0 = -1, 0, eta
+    eta0 = eta
+    stopping = _Stopping(early_stopping, halve_eta_after, min_eta_fraction, eta0)
+    monitor = _Monitor(metrics, (ex, ey) if evaluation_data is not None else None, (x, y), lmbda, p_dropout,
+                       monitor_evaluation_cost, monitor_evaluation_accuracy or bool(early_stopping or halve_eta_after),
+                       monitor_training_cost, monitor_training_accuracy)
     start_epoch = 0
     if checkpoint is not None:
         from jaxnn.checkpoint import load_checkpoint
@@ -431,7 +522,7 @@ def sgd(
             params = jax.tree_util.tree_map(jnp.asarray, params)
             opt_state = jax.tree_util.tree_map(jnp.asarray, opt_state)
             history = History(**meta["history"])
-            hp["eta"], best, since_best = meta["eta"], meta["best"], meta["since_best"]
+            hp["eta"], stopping.best, stopping.since_best = meta["eta"], meta["best"], meta["since_best"]
             start_epoch = meta["epoch"] + 1
             if history.stopped:
                 start_epoch = epochs  # that run had already ended
@@ -448,12 +539,7 @@ def sgd(
             jax.block_until_ready(params)
             history.seconds.append(time.perf_counter() - start)
             if not bool(_all_finite(params)):
-                msg = (f"training diverged in epoch {j}: the parameters became NaN or infinite "
-                       f"(η = {hp['eta']:g} is likely too large for this network; try a smaller eta)")
-                if model.regularizer.name == "l2" and hp["eta"] * hp["reg_scale"] > 2:  # 1 − ηλ/n < −1: L2 weight decay flips and grows the weights
-                    msg = (f"training diverged in epoch {j}: the parameters became NaN or infinite "
-                           f"(ηλ/n = {hp['eta'] * hp['reg_scale']:g} > 2 makes the weight decay overshoot; "
-                           "make eta or lmbda smaller)")
+                msg = _divergence_message(j, model, hp)
                 if on_divergence == "revert":
                     params, opt_state = good
                     hp["eta"] /= 2
@@ -467,56 +553,22 @@ def sgd(
                 good = None
             history.epoch.append(j)
             history.eta.append(hp["eta"])
-            lines = []
-            if evaluation_data is not None and (monitor_evaluation_accuracy or monitor_evaluation_cost
-                                                or early_stopping or halve_eta_after):
-                c, correct = metrics(params, ex, ey, lmbda / len(ex), p_dropout)
-                correct = int(correct)
-                history.evaluation_correct.append(correct)
-                if monitor_evaluation_cost:
-                    history.evaluation_cost.append(float(c))
-                bar.set_postfix_str(f"{correct / len(ey):.2%}")
-            if monitor_training_cost or monitor_training_accuracy:
-                c, correct = metrics(params, x, y, lmbda / n, p_dropout)
-                if monitor_training_cost:
-                    history.training_cost.append(float(c))
-                    lines.append(f"Cost on training data: {float(c)}")
-                if monitor_training_accuracy:
-                    history.training_correct.append(int(correct))
-                    lines.append(f"Accuracy on training data: {int(correct)} / {n}")
-            if monitor_evaluation_cost and evaluation_data is not None:
-                lines.append(f"Cost on evaluation data: {history.evaluation_cost[-1]}")
+            lines = monitor.record(history, params)
             if verbose:
-                if evaluation_data is not None and not (monitor_evaluation_cost or monitor_training_cost
-                                                        or monitor_training_accuracy):
-                    bar.write(f"Epoch {j}: {history.evaluation_correct[-1]} / {len(ey)}")
-                else:
-                    bar.write(f"Epoch {j} training complete" if lines or evaluation_data is not None
-                              else f"Epoch {j} complete")
-                    if evaluation_data is not None:
-                        lines.append(f"Accuracy on evaluation data: {history.evaluation_correct[-1]} / {len(ey)}")
-                    for line in lines:
-                        bar.write(line)
+                for line in _epoch_lines(j, history, lines, monitor):
+                    bar.write(line)
+            if history.evaluation_correct:
+                bar.set_postfix_str(f"{history.evaluation_correct[-1] / history.evaluation_size:.2%}")
             bar.update()
             if callback is not None:
                 callback(j, params, history)
             if history.evaluation_correct:
-                if history.evaluation_correct[-1] > best:
-                    best, since_best = history.evaluation_correct[-1], 0
-                else:
-                    since_best += 1
-                if early_stopping and since_best >= early_stopping:
-                    history.stopped = f"early stopping: no better evaluation accuracy in {early_stopping} epochs"
-                if halve_eta_after and since_best >= halve_eta_after:
-                    hp["eta"] /= 2
-                    since_best = 0
-                    if hp["eta"] < eta0 * min_eta_fraction * (1 - 1e-9):
-                        history.stopped = f"learning-rate schedule: η fell below η₀·{min_eta_fraction:g}"
+                history.stopped = stopping.update(history.evaluation_correct[-1], hp) or history.stopped
             if checkpoint is not None:
                 from jaxnn.checkpoint import save_checkpoint
 
                 save_checkpoint(checkpoint, params=params, opt_state=opt_state, key=key, epoch=j, eta=hp["eta"],
-                                history=history.as_dict(), config=config, best=best, since_best=since_best)
+                                history=history.as_dict(), config=config, best=stopping.best, since_best=stopping.since_best)
             if history.stopped:
                 break
     finally:
