@@ -12,11 +12,27 @@ The API in brief::
 
 from jaxnn.activations import Activation, activations, elementwise
 from jaxnn.backprop import backprop, backprop_per_example
+from jaxnn.convnet import (
+    CONV_GRADIENTS,
+    ConvHistory,
+    ConvNet,
+    conv_autodiff_grad,
+    conv_backprop,
+    conv_evaluate,
+    conv_forward,
+    conv_init,
+    conv_loss,
+    conv_masks,
+    conv_net,
+    ensemble_predict,
+    train_convnet,
+)
 from jaxnn.costs import Cost, costs
-from jaxnn.data import Dataset, Split, load_fashion_mnist, load_mnist
+from jaxnn.data import Dataset, Split, load_expanded_mnist, load_fashion_mnist, load_mnist
 from jaxnn.errors import JaxnnError, NotDifferentiableError
 from jaxnn.initializers import Initializer, init_params, initializers, sizes_of
 from jaxnn.io import load_model, save_model
+from jaxnn.layers import ConvPool, FullyConnected, Layer, LayerType, Softmax, layers, make_layer
 from jaxnn.network import (
     Model,
     accuracy,
@@ -39,6 +55,9 @@ __all__ = [
     "Activation", "Cost", "Dataset", "GRADIENTS", "History", "Initializer", "JaxnnError", "Model",
     "NotDifferentiableError", "Regularizer", "Split", "accuracy", "activations", "autodiff_grad", "backprop",
     "backprop_per_example", "costs", "elementwise", "evaluate", "feedforward", "forward",
-    "init_params", "initializers", "load_fashion_mnist", "load_mnist", "load_model", "loss",
+    "init_params", "initializers", "load_expanded_mnist", "load_fashion_mnist", "load_mnist", "load_model", "loss",
     "make_model", "predict", "regularizers", "save_model", "sgd", "eta_threshold", "lambda_search", "sizes_of", "sweep", "SweepResult",
+    "CONV_GRADIENTS", "ConvHistory", "ConvNet", "conv_autodiff_grad", "conv_backprop", "conv_evaluate", "conv_forward",
+    "conv_init", "conv_loss", "conv_masks", "conv_net", "ensemble_predict", "train_convnet",
+    "ConvPool", "FullyConnected", "Layer", "LayerType", "Softmax", "layers", "make_layer",
 ]

@@ -14,7 +14,8 @@ Inputs may be flat rows ``(m, 784)`` or images ``(m, 1, 28, 28)``; each is resha
 ``(m,) + in_shape``, as network3 reshapes its input rows. The cost is network3's: the mean
 log-likelihood of the output layer plus ``reg_scale``·½Σw² over every layer's weights.
 :func:`conv_backprop` runs each layer's hand-written backward pass; :func:`conv_autodiff_grad`
-is ``jax.grad`` of :func:`conv_loss`; both have one signature. Details: ``docs/conv.md``.
+is ``jax.grad`` of :func:`conv_loss`; both have one signature. :func:`ensemble_predict` lets
+several trained networks vote by plurality. Details: ``docs/conv.md``.
 """
 
 from __future__ import annotations
@@ -400,6 +401,78 @@ def train_convnet(
     return params, history
 
 
+# -- ensembles
+
+
+def ensemble_votes(nets_and_params, x, batch_size: int = 1000) -> np.ndarray:
+    """Each member's predicted class for each example: an int array ``(members, m)``.
+
+    Args:
+      nets_and_params: ``(net, params)`` pairs, the members in order.
+      x: inputs, as rows or images.
+    """
+    members = list(nets_and_params)
+    if not members:
+        raise JaxnnError("an ensemble needs at least one member: pass a list of (net, params) pairs")
+    votes = []
+    for i, member in enumerate(members):
+        try:
+            net, params = member
+        except (TypeError, ValueError):
+            raise JaxnnError(f"ensemble member {i} must be a (net, params) pair, got {type(member).__name__}") from None
+        if not isinstance(net, ConvNet):
+            raise JaxnnError(f"ensemble member {i}'s net must be a ConvNet: build it with jaxnn.conv_net(layers, in_shape)")
+        dtype = jax.tree_util.tree_leaves(params)[0].dtype
+        xs = jnp.asarray(x)
+        votes.append(np.concatenate([
+            np.asarray(jnp.argmax(_forward_fn(net)(params, xs[j:j + batch_size].astype(dtype)), axis=-1))
+            for j in range(0, len(xs), batch_size)
+        ]))
+    if len({v.shape for v in votes}) != 1:
+        raise JaxnnError("ensemble members gave different numbers of predictions: pass the same inputs to all")
+    return np.stack(votes)
+
+
+def plurality(votes, n_classes: Optional[int] = None) -> np.ndarray:
+    """The plurality vote of ``votes`` ``(members, m)``, one class per example.
+
+    The class with the most votes wins. On a tie, the tied class voted for by the earliest
+    member wins: what network3's ``conv.py`` gets from ``Counter(p).most_common(1)`` on
+    Python 3.7 and later, which keeps the first-seen class among equal counts.
+    """
+    votes = np.asarray(votes)
+    if votes.ndim != 2 or votes.shape[0] < 1 or not np.issubdtype(votes.dtype, np.integer) or votes.min(initial=0) < 0:
+        raise JaxnnError(f"votes must be non-negative integer classes of shape (members, examples), got {votes.dtype} {votes.shape}")
+    k, m = votes.shape
+    n = int(votes.max(initial=0)) + 1 if n_classes is None else int(n_classes)
+    counts = np.zeros((m, n), np.int64)
+    np.add.at(counts, (np.broadcast_to(np.arange(m), (k, m)), votes), 1)
+    tied = counts == counts.max(axis=1, keepdims=True)          # (m, n): the classes with most votes
+    first = np.argmax(tied[np.arange(m)[None, :], votes], axis=0)  # the earliest member voting for one
+    return votes[first, np.arange(m)]
+
+
+def ensemble_predict(nets_and_params, x, batch_size: int = 1000) -> np.ndarray:
+    """Classifies x by the plurality vote of several networks (see :func:`plurality`).
+
+    Each member votes for its most probable class (test-time dropout scaling); the class with
+    the most votes wins, and a tie goes to the tied class of the earliest member.
+
+    Args:
+      nets_and_params: ``(net, params)`` pairs; the members may differ in architecture.
+      x: inputs, as rows ``(m, 784)`` or images.
+
+    Returns:
+      an int array of m predicted classes.
+    """
+    return plurality(ensemble_votes(nets_and_params, x, batch_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _forward_fn(net: ConvNet):
+    return jax.jit(lambda params, x: conv_forward(net, params, x))
+
+
 __all__ = [
     "CONV_GRADIENTS",
     "ConvHistory",
@@ -415,6 +488,9 @@ __all__ = [
     "conv_masks",
     "conv_net",
     "conv_penalty",
+    "ensemble_predict",
+    "ensemble_votes",
     "network3_reg_scale",
+    "plurality",
     "train_convnet",
 ]

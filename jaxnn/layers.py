@@ -27,7 +27,6 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from jaxnn.activations import Activation
 from jaxnn.activations import get as _activation_get
@@ -180,7 +179,10 @@ def _dense_forward(params, x, mult, act: Activation):
 
 
 def _dense_grads(params, x, mult, delta):
-    """BP3, BP4 and BP2's product wᵀδ for z = (x ⊙ mult) wᵀ + b, back to x's shape."""
+    """BP3, BP4 and BP2's product wᵀδ for z = (x ⊙ mult) wᵀ + b, back to x's shape.
+
+    Derivation: docs/conv.md#fully-connected-and-softmax
+    """
     grads = {"w": delta.T @ _rows(_apply_mult(x, mult)), "b": jnp.sum(delta, axis=0)}
     g_x = _apply_mult((delta @ params["w"]).reshape(x.shape), mult)
     return grads, g_x
@@ -297,25 +299,48 @@ def _softmax(n_out: int, p: float) -> Layer:
 # -- ConvPool: network3's ConvPoolLayer
 
 
+def _patches(x, kh: int, kw: int):
+    """im2col: (m, c, H, W) -> (m, c, kh·kw, H−kh+1, W−kw+1), entry [n, c, u·kw+v, i, j] = x[n, c, i+u, j+v].
+
+    Built from kh·kw strided slices, so XLA fuses it; the convolutions below are then one
+    matrix product each, which on CPU beats ``lax.conv_general_dilated`` several times over
+    for network3's small filters and mini-batches (``benchmarks/conv_speed.py``).
+    """
+    h, w = x.shape[2] - kh + 1, x.shape[3] - kw + 1
+    return jnp.stack([x[:, :, u:u + h, v:v + w] for u in range(kh) for v in range(kw)], axis=2)
+
+
 def conv_valid(x, w):
-    """Valid 2-D cross-correlation over channels: (m, c, H, W) ⋆ (f, c, k, k) -> (m, f, H−k+1, W−k+1)."""
-    return lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    """Valid 2-D cross-correlation over channels: (m, c, H, W) ⋆ (f, c, k, k) -> (m, f, H−k+1, W−k+1),
+
+    z[n,f,i,j] = Σ_{c,u,v} x[n,c,i+u,j+v] w[f,c,u,v], as one product of the im2col patches
+    with the flattened filters.
+    """
+    f, c, kh, kw = w.shape
+    return jnp.einsum("ncpij,fcp->nfij", _patches(x, kh, kw), w.reshape(f, c, kh * kw))
 
 
 def conv_filter_grad(x, delta):
-    """∂C/∂w[f,c,u,v] = Σ_{n,i,j} δ[n,f,i,j] x[n,c,i+u,j+v]: x correlated with δ, the batch
-    axis contracted (it plays the part of the channels), giving (f, c, k, k)."""
-    return lax.conv_general_dilated(x, delta, (1, 1), "VALID", dimension_numbers=("CNHW", "IOHW", "CNHW"))
+    """∂C/∂w[f,c,u,v] = Σ_{n,i,j} δ[n,f,i,j] x[n,c,i+u,j+v]: x's patches contracted with δ over
+    the batch and the output positions, giving (f, c, k, k)."""
+    kh, kw = x.shape[2] - delta.shape[2] + 1, x.shape[3] - delta.shape[3] + 1
+    g = jnp.einsum("ncpij,nfij->fcp", _patches(x, kh, kw), delta)
+    return g.reshape(delta.shape[1], x.shape[1], kh, kw)
 
 
 def conv_input_grad(delta, w):
-    """∂C/∂x[n,c,s,t] = Σ_{f,u,v} δ[n,f,s−u,t−v] w[f,c,u,v]: the full convolution of δ with w,
-    written as a correlation of δ, zero-padded by k − 1, with w rotated 180° and its in/out
-    axes swapped, giving (m, c, H, W)."""
-    k = w.shape[-1]
-    pad = [(w.shape[-2] - 1,) * 2, (k - 1,) * 2]
-    return lax.conv_general_dilated(delta, w[:, :, ::-1, ::-1], (1, 1), pad,
-                                    dimension_numbers=("NCHW", "IOHW", "NCHW"))
+    """∂C/∂x[n,c,s,t] = Σ_{f,u,v} δ[n,f,s−u,t−v] w[f,c,u,v]: the full convolution of δ with w
+    (the transpose of im2col, "col2im"). Each filter tap (u, v) contributes δ·w[:, :, u, v],
+    summed over f, to the input window that the tap reads, shifted by (u, v); the k² shifted
+    products are added into an (m, c, H, W) array."""
+    f, c, kh, kw = w.shape
+    m, _, h, wd = delta.shape
+    cols = jnp.einsum("nfij,fcp->pncij", delta, w.reshape(f, c, kh * kw))
+    out = jnp.zeros((m, c, h + kh - 1, wd + kw - 1), delta.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            out = out.at[:, :, u:u + h, v:v + wd].add(cols[u * kw + v])
+    return out
 
 
 def _windows(z, p: int):
@@ -336,7 +361,10 @@ def max_pool(z, p: int):
 
 def max_pool_backward(g, argmax, p: int, z_shape):
     """Routes each window's upstream gradient to the position of its maximum; every other
-    position (and any dropped border) gets 0."""
+    position (and any dropped border) gets 0.
+
+    Derivation: docs/conv.md#max-pooling
+    """
     m, f, hp, wp = g.shape
     routed = jax.nn.one_hot(argmax, p * p, dtype=g.dtype) * g[..., None]
     routed = routed.reshape(m, f, hp, wp, p, p).transpose(0, 1, 2, 4, 3, 5).reshape(m, f, hp * p, wp * p)

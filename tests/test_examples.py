@@ -244,12 +244,13 @@ def test_example_without_matplotlib(tmp_path):
     code = (
         "import runpy, sys; sys.modules['matplotlib'] = None; "
         f"sys.argv = [{str(script)!r}, '--quick', '--out', {str(tmp_path)!r}]; "
+        f"sys.path.insert(0, {str(EXAMPLES)!r}); "  # as `python examples/NAME.py` puts the script's folder first
         f"runpy.run_path({str(script)!r}, run_name='__main__')"
     )
     proc = _run(["-c", code], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "quadratic cost, final output" in proc.stdout
-    assert "figure skipped" in proc.stdout and "pip install jaxnn[plot]" in proc.stdout
+    assert "figure skipped" in proc.stdout and 'pip install "jaxnn[plot]"' in proc.stdout
     assert not list(tmp_path.glob("*.png"))
 
 
@@ -262,7 +263,7 @@ def test_plotting_error_without_matplotlib(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(plotting.importlib, "import_module", no_matplotlib)
-    with pytest.raises(JaxnnError, match=re.escape("pip install jaxnn[plot]")):
+    with pytest.raises(JaxnnError, match=re.escape('pip install "jaxnn[plot]"')):
         plotting.pyplot()
     with pytest.raises(JaxnnError, match="matplotlib"):
         plotting.subplots()
