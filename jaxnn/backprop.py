@@ -41,12 +41,14 @@ def _regularize(model, params, grads, reg_scale):
     return [{"w": g["w"] + reg_scale * model.regularizer.grad(p["w"]), "b": g["b"]} for p, g in zip(params, grads)]
 
 
-def model_backprop(model: Model, params, x, y, reg_scale=0.0, masks=None):
+def model_backprop(model: Model, params, x, y, reg_scale=0.0, masks=None, weights_first: bool = False):
     """Matrix-based backprop over a mini-batch of rows: one pass, no loop over examples.
+
+    ``weights_first`` is passed to :func:`jaxnn.network.feedforward` (sweeps use it).
 
     Derivation: docs/backprop.md#over-a-mini-batch-of-rows
     """
-    zs, acts = feedforward(model, params, x, masks)
+    zs, acts = feedforward(model, params, x, masks, weights_first)
     m = x.shape[0]
     # BP1; dividing by m here makes every later gradient that of the mean cost.
     delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation) / m

@@ -115,12 +115,16 @@ def require_differentiable(model: Model) -> None:
             raise NotDifferentiableError(f"activation {a.name!r} has no derivative")
 
 
-def feedforward(model: Model, params, x, masks=None) -> Tuple[list, list]:
+def feedforward(model: Model, params, x, masks=None, weights_first: bool = False) -> Tuple[list, list]:
     """Runs the network, keeping every layer's z and activation (for backprop).
 
     Args:
       masks: optional multipliers for each hidden layer's activations (dropout), from
         :func:`dropout_masks` or :func:`test_masks`.
+      weights_first: compute z as (w @ aᵀ)ᵀ instead of a @ wᵀ. The same arithmetic, but XLA
+        then reads w in its stored layout; with ``a @ w.T`` the CPU backend copies a transposed
+        w in every step, which in a sweep is a full extra pass over the stacked weights. The
+        rounding can differ in the last bits, so only sweeps use it.
 
     Returns:
       ``(zs, activations)``: ``zs[l]`` is z^{l+1}, ``activations[0]`` is x and
@@ -130,7 +134,7 @@ def feedforward(model: Model, params, x, masks=None) -> Tuple[list, list]:
     zs, acts = [], [x]
     last = len(params) - 1
     for l, layer in enumerate(params):
-        z = a @ layer["w"].T + layer["b"]
+        z = ((layer["w"] @ a.T).T if weights_first else a @ layer["w"].T) + layer["b"]
         a = (model.output_activation if l == last else model.activation).fn(z)
         if masks is not None and l < last:
             a = a * masks[l]

@@ -125,35 +125,6 @@ def _book_sgd_update(params, grads, velocity, hp):
     return jax.tree_util.tree_map(jnp.add, params, velocity), velocity
 
 
-def _backprop_weights_first(model: Model, params, x, y, reg_scale=0.0, masks=None):
-    """:func:`jaxnn.backprop.model_backprop` with each forward product written as (w @ aᵀ)ᵀ.
-
-    The same arithmetic, but XLA then reads w in its stored layout. With ``a @ w.T``, the CPU
-    backend copies a transposed w in every step, which in a sweep is a full extra pass over the
-    stacked weights (1.5× faster steps for 64 stacked networks, measured). The rounding can
-    differ from ``a @ w.T`` in the last bits, so only sweeps use it: ``jaxnn.sgd`` keeps the
-    exact results it always gave.
-    """
-    from jaxnn.backprop import _hidden_error, _regularize
-
-    a, zs, acts, last = x, [], [x], len(params) - 1
-    for l, layer in enumerate(params):
-        z = (layer["w"] @ a.T).T + layer["b"]
-        a = (model.output_activation if l == last else model.activation).fn(z)
-        if masks is not None and l < last:
-            a = a * masks[l]
-        zs.append(z)
-        acts.append(a)
-    delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation) / x.shape[0]  # BP1, mean cost
-    grads = [None] * len(params)
-    for l in range(last, -1, -1):
-        grads[l] = {"w": delta.T @ acts[l], "b": jnp.sum(delta, axis=0)}  # BP4, BP3
-        if l:
-            delta = _hidden_error(model, zs, acts, params, l, delta @ params[l]["w"],
-                                  None if masks is None else masks[l - 1])  # BP2
-    return _regularize(model, params, grads, reg_scale)
-
-
 def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False,
                weights_first: bool = False):
     """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
@@ -162,10 +133,11 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
     so changing them never recompiles, and ``jax.vmap`` can batch them for sweeps. The
     permutation is split into ``n // m`` full mini-batches, scanned, and, when ``m`` does not
     divide ``n``, one last short mini-batch of ``n % m`` examples, stepped with η over its own
-    size exactly as network.py does. ``weights_first`` selects :func:`_backprop_weights_first`
+    size exactly as network.py does. ``weights_first`` computes the forward products as (w @ aᵀ)ᵀ
     for ``gradient="backprop"`` (sweeps use it).
     """
-    grad = _backprop_weights_first if (weights_first and gradient == "backprop") else GRADIENTS[gradient]
+    grad = (functools.partial(model_backprop, weights_first=True) if (weights_first and gradient == "backprop")
+            else GRADIENTS[gradient])
     m = mini_batch_size
     n_full, rem = divmod(n, m)
 
