@@ -125,8 +125,13 @@ def _book_sgd_update(params, grads, velocity, hp):
     return jax.tree_util.tree_map(jnp.add, params, velocity), velocity
 
 
+#: Mini-batches gathered together by :func:`epoch_body` (``gather_steps``): 100 mini-batches of
+#: 10 are one 1,000-row gather of about 3 MB, which stays in cache while they are stepped through.
+GATHER_STEPS = 100
+
+
 def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False,
-               weights_first: bool = False):
+               weights_first: bool = False, gather_steps: int = 1):
     """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
 
     ``hp`` holds the run-time numbers ``eta``, ``reg_scale`` (λ/n), ``p_dropout`` and ``momentum``,
@@ -134,40 +139,66 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
     permutation is split into ``n // m`` full mini-batches, scanned, and, when ``m`` does not
     divide ``n``, one last short mini-batch of ``n % m`` examples, stepped with η over its own
     size exactly as network.py does. ``weights_first`` computes the forward products as (w @ aᵀ)ᵀ
-    for ``gradient="backprop"`` (sweeps use it).
+    for ``gradient="backprop"`` (sweeps use it). ``gather_steps`` > 1 gathers that many
+    mini-batches' rows in one indexing operation and then steps through them as contiguous slices:
+    the same examples in the same order, so the same results bit for bit, with fewer and
+    better-shaped gathers (``jaxnn.sgd`` uses :data:`GATHER_STEPS`; see docs/performance.md).
     """
     grad = (functools.partial(model_backprop, weights_first=True) if (weights_first and gradient == "backprop")
             else GRADIENTS[gradient])
     m = mini_batch_size
     n_full, rem = divmod(n, m)
 
-    def sgd_step(state, x, y, idx, hp, key):
+    def sgd_step(state, xb, yb, hp, key):
         params, opt_state = state
-        n_out = params[-1]["w"].shape[0]
-        xb = x[idx]
-        yb = _gather_targets(y, idx, n_out, xb.dtype)
-        masks = dropout_masks(model, params, key, hp["p_dropout"], idx.shape[0], xb.dtype)
+        masks = dropout_masks(model, params, key, hp["p_dropout"], xb.shape[0], xb.dtype)
         g = grad(model, params, xb, yb, hp["reg_scale"], masks)
         if optimizer is None:
             return _book_sgd_update(params, g, opt_state if momentum else None, hp)
         updates, opt_state = optimizer.update(g, opt_state, params)
         return jax.tree_util.tree_map(jnp.add, params, updates), opt_state
 
+    def gather(x, y, idx, n_out):
+        xb = x[idx]
+        return xb, _gather_targets(y, idx, n_out, xb.dtype)
+
     def epoch(state, key, x, y, hp):
         perm_key, dropout_key = jax.random.split(key)
         perm = jax.random.permutation(perm_key, n)
         hp = {k: jnp.asarray(v, x.dtype) for k, v in hp.items()}
-        if n_full:
-            batches = perm[: n_full * m].reshape(n_full, m)
-            steps = jnp.arange(n_full)
+        n_out = state[0][-1]["w"].shape[0]
 
+        def step(st, xb, yb, i):
+            return sgd_step(st, xb, yb, hp, jax.random.fold_in(dropout_key, i))
+
+        def one_by_one(st, first, count):  # `count` mini-batches from mini-batch `first`, each gathered alone
             def body(st, inputs):
                 idx, i = inputs
-                return sgd_step(st, x, y, idx, hp, jax.random.fold_in(dropout_key, i)), None
+                return step(st, *gather(x, y, idx, n_out), i), None
 
-            state, _ = jax.lax.scan(body, state, (batches, steps))
+            batches = perm[first * m : (first + count) * m].reshape(count, m)
+            return jax.lax.scan(body, st, (batches, first + jnp.arange(count)))[0]
+
+        g = max(1, min(gather_steps, n_full))
+        n_groups = n_full // g if g > 1 else 0
+        if n_groups:
+            def group(st, inputs):  # one gather of g mini-batches, then g steps over its slices
+                idx, j = inputs
+                xg, yg = gather(x, y, idx, n_out)
+                xg, yg = xg.reshape(g, m, *xg.shape[1:]), yg.reshape(g, m, *yg.shape[1:])
+
+                def body(st, inputs):
+                    xb, yb, i = inputs
+                    return step(st, xb, yb, i), None
+
+                return jax.lax.scan(body, st, (xg, yg, j * g + jnp.arange(g)))[0], None
+
+            groups = perm[: n_groups * g * m].reshape(n_groups, g * m)
+            state, _ = jax.lax.scan(group, state, (groups, jnp.arange(n_groups)))
+        if n_full - n_groups * g:
+            state = one_by_one(state, n_groups * g, n_full - n_groups * g)
         if rem:
-            state = sgd_step(state, x, y, perm[n_full * m :], hp, jax.random.fold_in(dropout_key, n_full))
+            state = step(state, *gather(x, y, perm[n_full * m :], n_out), n_full)
         return state
 
     return epoch
@@ -176,7 +207,8 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
 @functools.lru_cache(maxsize=64)
 def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False):
     """:func:`epoch_body`, compiled, with the training state donated so XLA updates it in place."""
-    return jax.jit(epoch_body(model, gradient, n, mini_batch_size, optimizer, momentum), donate_argnums=0)
+    return jax.jit(epoch_body(model, gradient, n, mini_batch_size, optimizer, momentum, gather_steps=GATHER_STEPS),
+                   donate_argnums=0)
 
 
 @functools.lru_cache(maxsize=64)

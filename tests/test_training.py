@@ -66,6 +66,25 @@ def test_one_epoch_equals_network_py_update_rule_with_short_last_batch(mnist):
         np.testing.assert_allclose(trained[l]["b"], b[l], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("gather_steps", [3, 100])
+def test_gathering_mini_batches_in_groups_changes_nothing(mnist, gather_steps):
+    """sgd gathers 100 mini-batches at a time; any grouping steps the same examples in the same
+    order with the same dropout masks: bit-identical parameters, leftover steps and short last
+    mini-batch included (257 = 25 × 10 + 7; 25 = 8 × 3 + 1)."""
+    from jaxnn.network import make_model
+    from jaxnn.training import epoch_body
+
+    model = make_model(cost="cross-entropy", dropout="book")
+    params = jaxnn.init_params(jax.random.key(4), [784, 16, 10])
+    x, y = jnp.asarray(mnist.training.x[:257]), jnp.asarray(mnist.training.y[:257])
+    hp = {"eta": 0.5, "reg_scale": 0.01, "p_dropout": 0.25, "momentum": 0.9}
+    velocity = jax.tree_util.tree_map(jnp.zeros_like, params)
+    run = {g: jax.jit(epoch_body(model, "backprop", 257, 10, momentum=True, gather_steps=g)) for g in (1, gather_steps)}
+    one, grouped = (run[g]((params, velocity), jax.random.key(8), x, y, hp) for g in (1, gather_steps))
+    chex.assert_trees_all_equal(one, grouped)
+    assert not np.allclose(one[0][0]["w"], params[0]["w"])
+
+
 def test_same_seed_same_result_and_input_params_untouched(mnist):
     params = jaxnn.init_params(jax.random.key(0), [784, 8, 10])
     before = jax.tree_util.tree_map(np.array, params)
