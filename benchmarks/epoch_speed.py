@@ -17,6 +17,14 @@ the same machine, in float32 (``--numpy-dtype float64`` gives the NumPy rows net
   NumPy, matrix           network.py's update computed for the whole mini-batch at once (rows).
   NumPy, per example      network.py's algorithm as written: column vectors, ``backprop(x, y)``
                           one example at a time, summed over the mini-batch, then one step.
+  PyTorch torch.compile   the PyTorch loop with the model wrapped in ``torch.compile`` (skipped,
+                          with the reason, where it fails, e.g. without a C++ compiler).
+
+Each table also gives "% of FLOP floor": the epoch's matrix-multiply work at the machine's SGEMM
+rate (measured at the start with NumPy float32 products of 2048 × 2048 matrices), divided by the
+measured time. After the book's network, shorter tables time three more configurations with
+the same implementations: [784, 100, 10]; mini-batch 100; and network2's cross-entropy cost with
+L2 (λ = 5, η = 0.5) (``--configs book`` leaves them out).
 
 jaxnn's epochs are timed by ``jaxnn.sgd`` itself (``History.seconds``: from the epoch's call to
 ``block_until_ready`` of the new parameters) after a first, compiling epoch whose extra time is
@@ -43,7 +51,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import List, Optional
+from typing import List, NamedTuple, Optional
 
 import numpy as np
 
@@ -54,6 +62,38 @@ import jaxnn
 
 ETA = 3.0
 MINI_BATCH = 10
+
+
+class Config(NamedTuple):
+    """One training configuration: what every implementation of a table trains."""
+
+    name: str
+    sizes: tuple
+    m: int = MINI_BATCH
+    eta: float = ETA
+    cost: str = "quadratic"  # or "cross-entropy" (sigmoid output, network2's cost)
+    lmbda: float = 0.0  # L2 as network2 applies it: w <- (1 - eta*lmbda/n) w - (eta/m) sum of gradients
+
+    def flops(self, n: int) -> float:
+        """Matrix-multiply FLOPs of one epoch over n examples: the forward pass 2·n_in·n_out per
+        layer, BP4 as much again, BP2 2·n_in·n_out for every layer but the first."""
+        fwd = sum(2 * a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+        bp2 = sum(2 * a * b for a, b in zip(self.sizes[1:-1], self.sizes[2:]))
+        return n * (2 * fwd + bp2)
+
+    def describe(self) -> str:
+        cost = "quadratic cost" if self.cost == "quadratic" else "cross-entropy cost"
+        l2 = f", L2 λ = {self.lmbda:g}" if self.lmbda else ""
+        return f"sizes {list(self.sizes)}, sigmoid, {cost}{l2}, mini-batch {self.m}, η = {self.eta:g}"
+
+
+BOOK = Config("the book's network", (784, 30, 10))
+#: The other configurations of the performance issue, each timed in a shorter table.
+OTHER_CONFIGS = (
+    Config("[784, 100, 10]", (784, 100, 10)),
+    Config("mini-batch 100", (784, 30, 10), m=100),
+    Config("network2: cross-entropy + L2", (784, 30, 10), eta=0.5, cost="cross-entropy", lmbda=5.0),
+)
 
 
 def _prefix(limit: int, n: int, m: int = MINI_BATCH) -> int:
@@ -98,23 +138,25 @@ class JaxnnRunner(Runner):
     """``jaxnn.sgd`` for one epoch per run; the epoch is compiled once (sgd caches it), and each run
     continues from the previous run's parameters with a new shuffle."""
 
-    def __init__(self, gradient, params0, x, y, mini_batch=MINI_BATCH):
+    def __init__(self, gradient, params0, x, y, mini_batch=None, cfg: Config = BOOK):
         # The data go to the device once, as within one sgd run. Handing sgd NumPy arrays on every
         # call would put a fresh 157 MB copy in each timed epoch: the copy is asynchronous, so the
         # epoch's block_until_ready waits for it.
         self.x, self.y = jax.block_until_ready((jnp.asarray(x), jnp.asarray(y)))
-        self.gradient, self.m = gradient, mini_batch
+        self.gradient, self.m, self.cfg = gradient, mini_batch or cfg.m, cfg
         self.params = params0
         self.n = self.examples = len(x)
-        self.name = f"jaxnn ({gradient})" if mini_batch == MINI_BATCH else f"jaxnn ({gradient}, mini-batch {mini_batch})"
+        self.name = f"jaxnn ({gradient})" if self.m == cfg.m else f"jaxnn ({gradient}, mini-batch {self.m})"
         self.note = "jaxnn.sgd, one compiled call per epoch"
         self.first = None
         self.seed = 0
 
     def _epoch(self) -> float:
         self.seed += 1
-        self.params, history = jaxnn.sgd(self.params, (self.x, self.y), 1, self.m, ETA, key=self.seed,
-                                         gradient=self.gradient, activation="sigmoid", cost="quadratic")
+        cfg = self.cfg
+        self.params, history = jaxnn.sgd(self.params, (self.x, self.y), 1, self.m, cfg.eta, key=self.seed,
+                                         gradient=self.gradient, activation="sigmoid", cost=cfg.cost,
+                                         lmbda=cfg.lmbda, regularizer="l2")
         return history.seconds[0]
 
     def setup(self):
@@ -136,8 +178,8 @@ def _np_sigmoid_prime(z):
 class NetworkPy:
     """network.py's Network, kept line for line (weights (n_out, n_in), biases (n_out, 1))."""
 
-    def __init__(self, params, dtype):
-        self.num_layers = len(params) + 1
+    def __init__(self, params, dtype, cost="quadratic"):
+        self.num_layers, self.cost = len(params) + 1, cost
         self.weights = [np.array(p["w"], dtype) for p in params]
         self.biases = [np.array(p["b"], dtype).reshape(-1, 1) for p in params]
         self.dtype = dtype
@@ -147,14 +189,14 @@ class NetworkPy:
             a = _np_sigmoid(np.dot(w, a) + b)
         return a
 
-    def update_mini_batch(self, mini_batch, eta):
+    def update_mini_batch(self, mini_batch, eta, decay=1.0):
         nabla_b = [np.zeros(b.shape, self.dtype) for b in self.biases]
         nabla_w = [np.zeros(w.shape, self.dtype) for w in self.weights]
         for x, y in mini_batch:
             delta_nabla_b, delta_nabla_w = self.backprop(x, y)
             nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.weights = [decay * w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
 
     def backprop(self, x, y):
@@ -168,7 +210,9 @@ class NetworkPy:
             zs.append(z)
             activation = _np_sigmoid(z)
             activations.append(activation)
-        delta = (activations[-1] - y) * _np_sigmoid_prime(zs[-1])  # cost_derivative · σ'(z^L)
+        delta = activations[-1] - y  # network2's CrossEntropyCost.delta
+        if self.cost == "quadratic":
+            delta = delta * _np_sigmoid_prime(zs[-1])  # cost_derivative · σ'(z^L)
         nabla_b[-1] = delta
         nabla_w[-1] = np.dot(delta, activations[-2].transpose())
         for l in range(2, self.num_layers):
@@ -179,10 +223,12 @@ class NetworkPy:
             nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
         return nabla_b, nabla_w
 
-    def train(self, xs, ys, order, eta, mini_batch=MINI_BATCH):
-        """network.py's SGD loop over the examples in `order` (a prefix of a shuffled epoch)."""
+    def train(self, xs, ys, order, eta, mini_batch=MINI_BATCH, lmbda=0.0):
+        """network.py's SGD loop over the examples in `order` (a prefix of a shuffled epoch), with
+        network2's L2 weight decay when lmbda > 0."""
+        decay = 1 - eta * lmbda / len(xs)
         for k in range(0, len(order), mini_batch):
-            self.update_mini_batch([(xs[i], ys[i]) for i in order[k:k + mini_batch]], eta)
+            self.update_mini_batch([(xs[i], ys[i]) for i in order[k:k + mini_batch]], eta, decay)
 
     def evaluate(self, x, labels):
         return sum(int(np.argmax(self.feedforward(col.reshape(-1, 1))) == l) for col, l in zip(x, labels))
@@ -191,12 +237,14 @@ class NetworkPy:
 class NetworkMatrix:
     """The same SGD update, with the whole mini-batch as one matrix of rows."""
 
-    def __init__(self, params, dtype):
+    def __init__(self, params, dtype, cost="quadratic"):
         self.weights = [np.array(p["w"], dtype) for p in params]
         self.biases = [np.array(p["b"], dtype) for p in params]
+        self.cost = cost
 
-    def train(self, x, y_one_hot, order, eta, mini_batch=MINI_BATCH):
+    def train(self, x, y_one_hot, order, eta, mini_batch=MINI_BATCH, lmbda=0.0):
         ws, bs = self.weights, self.biases
+        decay = 1 - eta * lmbda / len(x)
         for k in range(0, len(order), mini_batch):
             idx = order[k:k + mini_batch]
             a = x[idx]
@@ -204,13 +252,17 @@ class NetworkMatrix:
             for w, b in zip(ws, bs):
                 a = _np_sigmoid(a @ w.T + b)
                 acts.append(a)
-            delta = (a - y_one_hot[idx]) * a * (1 - a)  # BP1, with σ'(z) = a(1 − a)
+            delta = a - y_one_hot[idx]  # BP1 for the cross-entropy cost
+            if self.cost == "quadratic":
+                delta *= a * (1 - a)  # BP1, with σ'(z) = a(1 − a)
             scale = eta / len(idx)
             for l in range(len(ws) - 1, -1, -1):
                 grad_w = delta.T @ acts[l]  # BP4, summed over the mini-batch
                 grad_b = delta.sum(axis=0)  # BP3
                 if l:
                     delta = (delta @ ws[l]) * acts[l] * (1 - acts[l])  # BP2, before w^l moves
+                if lmbda:
+                    ws[l] *= decay
                 ws[l] -= scale * grad_w
                 bs[l] -= scale * grad_b
 
@@ -222,17 +274,17 @@ class NetworkMatrix:
 
 
 class NumpyRunner(LoopRunner):
-    def __init__(self, kind, params0, x, y_one_hot, limit, dtype):
-        self.n = len(x)
-        self.examples = _prefix(limit, self.n)
+    def __init__(self, kind, params0, x, y_one_hot, limit, dtype, cfg: Config = BOOK):
+        self.n, self.cfg = len(x), cfg
+        self.examples = _prefix(limit, self.n, cfg.m)
         x = np.asarray(x, dtype)
         y_one_hot = np.asarray(y_one_hot, dtype)
         if kind == "per-example":
-            self.net = NetworkPy(params0, dtype)
+            self.net = NetworkPy(params0, dtype, cfg.cost)
             self.xs, self.ys = x[:, :, None], y_one_hot[:, :, None]  # column vectors, as mnist_loader gives
             self.name = "NumPy, per example (network.py)"
         else:
-            self.net = NetworkMatrix(params0, dtype)
+            self.net = NetworkMatrix(params0, dtype, cfg.cost)
             self.xs, self.ys = x, y_one_hot
             self.name = "NumPy, matrix over the mini-batch"
         self.note = f"{np.dtype(dtype).name}, Python loop over mini-batches"
@@ -242,18 +294,21 @@ class NumpyRunner(LoopRunner):
         order = self.rng.permutation(self.n)[:count]  # network.py shuffles at the start of every epoch
         with np.errstate(over="ignore"):  # exp(−z) overflows to inf for very negative z: σ is then 0, as it should be
             start = time.perf_counter()
-            self.net.train(self.xs, self.ys, order, ETA)
+            self.net.train(self.xs, self.ys, order, self.cfg.eta, self.cfg.m, self.cfg.lmbda)
             return time.perf_counter() - start
 
 
 class TorchRunner(LoopRunner):
-    def __init__(self, params0, x, y_one_hot, limit, threads):
+    """``nn.Sequential`` + ``optim.SGD`` in a Python loop over mini-batches; ``compiled`` wraps the
+    model in ``torch.compile`` (forward and backward compiled by TorchInductor)."""
+
+    def __init__(self, params0, x, y_one_hot, limit, threads, cfg: Config = BOOK, compiled: bool = False):
         import torch
 
-        self.torch = torch
+        self.torch, self.cfg = torch, cfg
         self.threads = threads
         self.n = len(x)
-        self.examples = _prefix(limit, self.n)
+        self.examples = _prefix(limit, self.n, cfg.m)
         torch.manual_seed(0)
         layers = []
         for p in params0:
@@ -263,25 +318,51 @@ class TorchRunner(LoopRunner):
                 lin.weight.copy_(torch.from_numpy(w))
                 lin.bias.copy_(torch.from_numpy(np.array(p["b"], np.float32)))
             layers += [lin, torch.nn.Sigmoid()]
-        self.model = torch.nn.Sequential(*layers)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=ETA)
+        self.model = torch.nn.Sequential(*layers[:-1])  # the last sigmoid is applied in the loss
+        # network2's L2 on the weights only: torch adds weight_decay·w to the gradient before the
+        # step, so weight_decay = λ/n gives w <- (1 − ηλ/n)w − η·grad.
+        weights = [q for name, q in self.model.named_parameters() if name.endswith("weight")]
+        biases = [q for name, q in self.model.named_parameters() if name.endswith("bias")]
+        self.opt = torch.optim.SGD([{"params": weights, "weight_decay": cfg.lmbda / self.n},
+                                    {"params": biases, "weight_decay": 0.0}], lr=cfg.eta)
+        self.forward = torch.compile(self.model) if compiled else self.model
         self.X = torch.from_numpy(np.array(x, np.float32))
         self.Y = torch.from_numpy(np.array(y_one_hot, np.float32))
-        self.name = f"PyTorch eager, {threads} thread{'s' if threads > 1 else ''}"
-        self.note = f"torch {torch.__version__}, autograd + optim.SGD, Python loop over mini-batches"
+        kind = "PyTorch torch.compile" if compiled else "PyTorch eager"
+        self.name = f"{kind}, {threads} thread{'s' if threads > 1 else ''}"
+        self.note = (f"torch {torch.__version__}, {'torch.compile(model)' if compiled else 'autograd'} + optim.SGD, "
+                     "Python loop over mini-batches")
+        self.ready = False
+
+    def setup(self):
+        if self.ready:  # already set up (and compiled) before the timing
+            return
+        start = time.perf_counter()
+        self._train(self.cfg.m)  # the first step: traces and compiles under torch.compile
+        self.compile_s = time.perf_counter() - start if self.forward is not self.model else None
+        super().setup()
+        self.ready = True
+
+    def model_output(self, xb):
+        return self.torch.sigmoid(self.model(xb))
 
     def _train(self, count):
         torch = self.torch
         torch.set_num_threads(self.threads)
-        model, opt, X, Y = self.model, self.opt, self.X, self.Y
+        forward, opt, X, Y, m = self.forward, self.opt, self.X, self.Y, self.cfg.m
+        cross_entropy = self.cfg.cost == "cross-entropy"
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
         perm = torch.randperm(self.n)[:count]
         start = time.perf_counter()
-        for k in range(0, count, MINI_BATCH):
-            idx = perm[k:k + MINI_BATCH]
+        for k in range(0, count, m):
+            idx = perm[k:k + m]
             xb, yb = X[idx], Y[idx]
             opt.zero_grad(set_to_none=True)
-            a = model(xb)
-            loss = 0.5 * ((a - yb) ** 2).sum(dim=1).mean()  # quadratic cost, mean over the mini-batch
+            z = forward(xb)
+            if cross_entropy:  # network2's cost, summed over the outputs, mean over the mini-batch
+                loss = bce(z, yb, reduction="sum") / len(idx)
+            else:  # quadratic cost, mean over the mini-batch
+                loss = 0.5 * ((torch.sigmoid(z) - yb) ** 2).sum(dim=1).mean()
             loss.backward()
             opt.step()
         return time.perf_counter() - start
@@ -290,24 +371,31 @@ class TorchRunner(LoopRunner):
 class JaxPerStepRunner(LoopRunner):
     """A jitted jax.grad step called from a Python loop over NumPy mini-batches."""
 
-    def __init__(self, params0, x, y_one_hot, limit):
-        self.n = len(x)
-        self.examples = _prefix(limit, self.n)
+    def __init__(self, params0, x, y_one_hot, limit, cfg: Config = BOOK):
+        self.n, self.cfg = len(x), cfg
+        self.examples = _prefix(limit, self.n, cfg.m)
         self.x = np.asarray(x, np.float32)
         self.y = np.asarray(y_one_hot, np.float32)
         self.name = "JAX, jit per step (Python loop)"
         self.note = "NumPy mini-batches, one jitted call per step"
 
+        n = self.n
+
         def loss(params, xb, yb):
             a = xb
-            for layer in params:
+            for layer in params[:-1]:
                 a = jax.nn.sigmoid(a @ layer["w"].T + layer["b"])
-            return 0.5 * jnp.mean(jnp.sum((a - yb) ** 2, axis=1))
+            z = a @ params[-1]["w"].T + params[-1]["b"]
+            if cfg.cost == "cross-entropy":
+                c = jnp.mean(jnp.sum(jax.nn.softplus(z) - yb * z, axis=1))  # −y ln σ(z) − (1 − y) ln(1 − σ(z))
+            else:
+                c = 0.5 * jnp.mean(jnp.sum((jax.nn.sigmoid(z) - yb) ** 2, axis=1))
+            return c + cfg.lmbda / (2 * n) * sum(jnp.sum(layer["w"] ** 2) for layer in params)
 
         @jax.jit
         def step(params, xb, yb):
             grads = jax.grad(loss)(params, xb, yb)
-            return jax.tree_util.tree_map(lambda p, g: p - ETA * g, params, grads)
+            return jax.tree_util.tree_map(lambda p, g: p - cfg.eta * g, params, grads)
 
         self.step = step
         self.params = jax.tree_util.tree_map(jnp.array, params0)
@@ -317,15 +405,15 @@ class JaxPerStepRunner(LoopRunner):
         order = self.rng.permutation(self.n)[:count]
         x, y, step, params = self.x, self.y, self.step, self.params
         start = time.perf_counter()
-        for k in range(0, count, MINI_BATCH):
-            idx = order[k:k + MINI_BATCH]
+        for k in range(0, count, self.cfg.m):
+            idx = order[k:k + self.cfg.m]
             params = step(params, x[idx], y[idx])
         jax.block_until_ready(params)
         self.params = params
         return time.perf_counter() - start
 
     def setup(self):
-        self.compile_s = self._train(MINI_BATCH)
+        self.compile_s = self._train(self.cfg.m)
         super().setup()
 
 
@@ -377,15 +465,69 @@ def run_round_robin(runners: List[Runner], repeats: int) -> List[Result]:
     return [Result(r, times[id(r)]) for r in runners]
 
 
-def markdown_table(results: List[Result]) -> List[str]:
+def markdown_table(results: List[Result], floor_s: Optional[float] = None) -> List[str]:
+    """The table; ``floor_s`` is the epoch's matrix-multiply work at the measured SGEMM rate, and
+    "% of FLOP floor" is floor_s / (s / epoch)."""
     base = results[0].seconds
-    lines = ["| implementation | s / epoch | examples / s | × slower than jaxnn | compile (s) | timed on | notes |",
-             "|---|---:|---:|---:|---:|---|---|"]
+    lines = ["| implementation | s / epoch | examples / s | × slower than jaxnn | % of FLOP floor | compile (s) "
+             "| timed on | notes |",
+             "|---|---:|---:|---:|---:|---:|---|---|"]
     for r in results:
         comp = f"{r.compile_s:.2f}" if r.compile_s is not None else "–"
-        lines.append(f"| {r.name} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.seconds / base:.1f}× | {comp} | "
-                     f"{r.timed_on} | {r.note} |")
+        floor = f"{100 * floor_s / r.seconds:.1f}%" if floor_s else "–"
+        lines.append(f"| {r.name} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.seconds / base:.1f}× | {floor} | "
+                     f"{comp} | {r.timed_on} | {r.note} |")
     return lines
+
+
+def sgemm_rate(size: int = 2048, repeats: int = 5) -> float:
+    """The machine's float32 matrix-multiply rate in FLOP/s: the best of ``repeats`` NumPy
+    (OpenBLAS) products of two size × size matrices, all cores."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, size, size), dtype=np.float32)
+    a @ b  # warm-up
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size ** 3 / best
+
+
+def _timed(f) -> float:
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- other configurations
+
+
+def run_other_configs(data, rate: float, repeats: int, quick: bool, skip: set, threads: int) -> dict:
+    """One shorter table per configuration of :data:`OTHER_CONFIGS`: jaxnn both ways, the JAX
+    per-step loop, PyTorch eager and both NumPy implementations (per example on a short prefix)."""
+    x, y = data.training.x, data.training.y
+    y_one_hot = np.eye(10, dtype=np.float32)[y]
+    out = {}
+    for cfg in OTHER_CONFIGS:
+        params0 = [{k: np.array(v) for k, v in layer.items()}
+                   for layer in jaxnn.init_params(jax.random.key(0), list(cfg.sizes), "large")]
+        runners: List[Runner] = [JaxnnRunner("backprop", params0, x, y, cfg=cfg)]
+        if "autodiff" not in skip:
+            runners.append(JaxnnRunner("autodiff", params0, x, y, cfg=cfg))
+        if "jax-step" not in skip:
+            runners.append(JaxPerStepRunner(params0, x, y_one_hot, 10_000 if quick else 50_000, cfg))
+        if "torch" not in skip and importlib.util.find_spec("torch") is not None:
+            runners.append(TorchRunner(params0, x, y_one_hot, 2000 if quick else 10_000, threads, cfg))
+        if "matrix" not in skip:
+            runners.append(NumpyRunner("matrix", params0, x, y_one_hot, 10_000 if quick else 50_000, np.float32, cfg))
+        if "per-example" not in skip:
+            runners.append(NumpyRunner("per-example", params0, x, y_one_hot, 1000 if quick else 2000, np.float32, cfg))
+        floor_s = cfg.flops(len(x)) / rate
+        print(f"\n## {cfg.name}: {cfg.describe()} (median of {repeats}; FLOP floor {floor_s * 1e3:.1f} ms)\n",
+              flush=True)
+        results = run_round_robin(runners, repeats)
+        table = markdown_table(results, floor_s)
+        print("\n".join(table), flush=True)
+        out[cfg.name] = {"config": cfg._asdict(), "floor_s": floor_s, "table": table,
+                         "results": [r.as_dict() for r in results]}
+    return out
 
 
 # ----------------------------------------------------------------------------- variants
@@ -399,13 +541,15 @@ def _permutation_one_sort(key, n: int):
 
 
 def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, part: str = "all",
-                   one_sort: bool = False):
+                   one_sort: bool = False, gather_steps: int = 1):
     """An epoch built like jaxnn's (a permutation, ``lax.scan``, each mini-batch gathered by index,
     the public hand-written ``jaxnn.backprop``), with knobs; for ``--variants`` only.
 
     part: "all" (the whole epoch), "permutation" (only draw the permutation) or "loop" (the scan
     and the gathers, with a trivial body in place of the gradient and the update).
     one_sort: draw the permutation with :func:`_permutation_one_sort`.
+    gather_steps: gather this many mini-batches' rows at once, then scan over their slices
+    (``jaxnn.sgd`` gathers 100 at once; the other rebuilt rows gather each mini-batch alone).
     """
     steps = n // m
 
@@ -429,7 +573,18 @@ def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, pa
             xs = x[perm].reshape(steps, m, -1)
             ys = y[perm].reshape(steps, m)
             params, _ = jax.lax.scan(lambda p, b: (step(p, b[0], b[1], eta), None), params, (xs, ys), unroll=unroll)
-        else:  # gather each mini-batch by index inside the scan, as jaxnn does
+        elif gather_steps > 1:  # one gather per group of mini-batches, as jaxnn.sgd does
+            g = gather_steps
+            groups = perm[: steps // g * g * m].reshape(steps // g, g * m)
+
+            def group(p, idx):
+                xs, ys = x[idx].reshape(g, m, -1), y[idx].reshape(g, m)
+                return jax.lax.scan(lambda p, b: (step(p, b[0], b[1], eta), None), p, (xs, ys), unroll=unroll)[0], None
+
+            params, _ = jax.lax.scan(group, params, groups)
+            params, _ = jax.lax.scan(lambda p, idx: (step(p, x[idx], y[idx], eta), None), params,
+                                     perm[steps // g * g * m :].reshape(-1, m))
+        else:  # gather each mini-batch by index inside the scan
             params, _ = jax.lax.scan(lambda p, idx: (step(p, x[idx], y[idx], eta), None), params,
                                      perm.reshape(steps, m), unroll=unroll)
         return params
@@ -438,12 +593,13 @@ def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, pa
 
 
 class RebuiltRunner(Runner):
-    def __init__(self, name, params0, x, y, **knobs):
+    def __init__(self, name, params0, x, y, bfloat16=False, **knobs):
         self.name, self.note = name, "rebuilt epoch (see _rebuilt_epoch)"
         self.n = self.examples = len(x)
         self.f = _rebuilt_epoch(self.n, MINI_BATCH, **knobs)
-        self.x, self.y = jnp.asarray(x), jnp.asarray(y)
-        self.params = jax.tree_util.tree_map(jnp.array, params0)
+        dtype = jnp.bfloat16 if bfloat16 else None
+        self.x, self.y = jnp.asarray(x, dtype), jnp.asarray(y)
+        self.params = jax.tree_util.tree_map(lambda p: jnp.array(p, dtype), params0)
         self.key = jax.random.key(1)
         self.k = 0
 
@@ -474,6 +630,9 @@ def run_variants(params0, x, y, repeats: int) -> List[str]:
         RebuiltRunner("rebuilt epoch, scan unroll=2", params0, x, y, unroll=2),
         RebuiltRunner("rebuilt epoch, scan unroll=10", params0, x, y, unroll=10),
         RebuiltRunner("rebuilt epoch, data shuffled once, then contiguous slices", params0, x, y, contiguous=True),
+        RebuiltRunner("rebuilt epoch, 100 mini-batches gathered at once", params0, x, y, gather_steps=100),
+        RebuiltRunner("rebuilt epoch, 10 mini-batches gathered at once", params0, x, y, gather_steps=10),
+        RebuiltRunner("rebuilt epoch, bfloat16 data and weights", params0, x, y, bfloat16=True),
     ]
     print(f"\n## Variants (median of {repeats} rounds)\n", flush=True)
     results = run_round_robin(runners, repeats)
@@ -483,11 +642,7 @@ def run_variants(params0, x, y, repeats: int) -> List[str]:
         lines.append(f"| {r.name} | {r.seconds:.3f} | {r.seconds / base:.2f}× |")
 
     sizes = [params0[0]["w"].shape[1]] + [q["w"].shape[0] for q in params0]
-    # Matrix-multiply FLOPs per example: the forward pass 2·n_in·n_out per layer, BP4 as much again,
-    # BP2 2·n_in·n_out for every layer but the first.
-    fwd = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    bp2 = sum(2 * a * b for a, b in zip(sizes[1:-1], sizes[2:]))
-    flops = len(x) * (2 * fwd + bp2)
+    flops = BOOK._replace(sizes=tuple(sizes)).flops(len(x))
     steps = len(x) // MINI_BATCH
     lines += ["", f"Matrix-multiply work of one epoch, counted by hand: {flops / 1e9:.2f} GFLOP, i.e. "
                   f"{flops / base / 1e9:.0f} GFLOP/s at {base:.3f} s/epoch; {base / steps * 1e6:.1f} µs per "
@@ -646,13 +801,17 @@ def main(argv=None) -> int:
                     help="float type of the NumPy rows (network.py itself computes in float64)")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: the usable cores)")
     ap.add_argument("--skip", default="",
-                    help="comma-separated rows to leave out: autodiff, jax-step, torch, matrix, per-example, "
+                    help="comma-separated rows to leave out: autodiff, jax-step, torch, torch-compile, matrix, "
+                         "per-example, "
                          "memory (the fresh-process measurement of peak memory and compile time)")
     ap.add_argument("--variants", action="store_true",
                     help="also time jaxnn variants (mini-batch size, scan unroll, the permutation, gathers)")
     ap.add_argument("--check-accuracy", type=int, nargs="?", const=2, default=0, metavar="EPOCHS",
                     help="instead of timing, train every implementation for EPOCHS (default 2) epochs and "
                          "print test accuracy")
+    ap.add_argument("--configs", default="all", choices=["all", "book"],
+                    help="all (default): after the book's network, also time [784, 100, 10], mini-batch 100 "
+                         "and network2's cross-entropy + L2 configuration, each in a shorter table; book: only it")
     ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--strict", action="store_true", help="exit with status 1 when a speed target is missed")
     args = ap.parse_args(argv)
@@ -684,9 +843,14 @@ def main(argv=None) -> int:
         check_accuracy(params0, data, args.check_accuracy)
         return 0
 
-    print(f"\nConfiguration: sizes {sizes}, sigmoid, quadratic cost, mini-batch {MINI_BATCH}, eta {ETA}, "
-          f"50,000 MNIST training images, float32 unless noted; median of {repeats} round-robin rounds.\n",
-          flush=True)
+    rate = sgemm_rate()
+    book = BOOK._replace(sizes=tuple(sizes))
+    floor_s = book.flops(len(x)) / rate
+    print(f"\nSGEMM rate of this machine (NumPy float32, 2048 × 2048 products, best of 5): {rate / 1e9:.0f} GFLOP/s. "
+          f"The FLOP floor of an epoch is its matrix-multiply work at that rate: "
+          f"{book.flops(len(x)) / 1e9:.2f} GFLOP, {floor_s * 1e3:.1f} ms for the book's network.", flush=True)
+    print(f"\nConfiguration: {book.describe()}, 50,000 MNIST training images, float32 unless noted; "
+          f"median of {repeats} round-robin rounds.\n", flush=True)
 
     notes: List[str] = []
     runners: List[Runner] = [JaxnnRunner("backprop", params0, x, y)]
@@ -702,6 +866,14 @@ def main(argv=None) -> int:
         except Exception as e:  # noqa: BLE001 - any failure to import or build torch means "skip"
             notes.append(f"PyTorch skipped: torch is not importable here ({type(e).__name__}: {e}).")
             print(notes[-1], flush=True)
+    if "torch" not in skip and "torch-compile" not in skip and not notes:
+        try:  # torch.compile needs a working C++ compiler for TorchInductor's CPU code
+            compiled = TorchRunner(params0, x, y_one_hot, torch_n, threads, compiled=True)
+            compiled.setup()
+            runners.append(compiled)
+        except Exception as e:  # noqa: BLE001 - "where it works": any failure is reported, not fatal
+            notes.append(f"torch.compile skipped: it failed here ({type(e).__name__}: {str(e).splitlines()[0][:200]}).")
+            print(notes[-1], flush=True)
     if "matrix" not in skip:
         runners.append(NumpyRunner("matrix", params0, x, y_one_hot, baseline_n, np_dtype))
     if "per-example" not in skip:
@@ -709,7 +881,7 @@ def main(argv=None) -> int:
 
     print("Timing:", flush=True)
     results = run_round_robin(runners, repeats)
-    table = markdown_table(results)
+    table = markdown_table(results, floor_s)
     print(f"\n## Seconds per epoch (median of {repeats})\n")
     print("\n".join(table))
     for note in notes:
@@ -751,13 +923,16 @@ def main(argv=None) -> int:
                   f"{fresh['compile_s']:.2f} s (target ≤ 3 s: {'PASS' if fresh['compile_s'] <= 3 else 'FAIL'}); "
                   f"epochs: {', '.join(f'{t:.3f}' for t in fresh['epoch_seconds'])} s", flush=True)
 
+    other = {} if args.configs == "book" else run_other_configs(data, rate, max(3, repeats // 3), args.quick, skip, threads)
+
     variant_lines = run_variants(params0, x, y, repeats) if args.variants else []
 
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "sizes": sizes, "repeats": repeats, "argv": sys.argv[1:],
                        "results": [r.as_dict() for r in results], "checks": checks, "notes": notes,
-                       "load_at_end": load, "variants": variant_lines, "fresh_process": fresh}, f, indent=2)
+                       "load_at_end": load, "variants": variant_lines, "fresh_process": fresh,
+                       "sgemm_flops_per_s": rate, "other_configs": other}, f, indent=2)
     return 1 if (args.strict and not ok) else 0
 
 

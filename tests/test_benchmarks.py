@@ -1,0 +1,79 @@
+"""The benchmark's baselines compute the same training as jaxnn, for every configuration it times.
+
+A speed table is only worth something if every row does the same work. These tests run one epoch
+of each NumPy implementation and of the JAX per-step loop from ``benchmarks/epoch_speed.py`` on a
+few examples, in the order ``jaxnn.sgd`` visits them, and compare the parameters with
+``jaxnn.sgd``'s.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+import jaxnn
+from jaxnn.training import epoch_order
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "epoch_speed.py"
+_spec = importlib.util.spec_from_file_location("epoch_speed", _PATH)
+epoch_speed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(epoch_speed)
+
+CONFIGS = (epoch_speed.BOOK,) + epoch_speed.OTHER_CONFIGS
+N = 230  # 23 mini-batches of 10, or 2 of 100 and a short one of 30
+
+
+@pytest.fixture(scope="module")
+def data():
+    d = jaxnn.load_mnist()
+    return d.training.x[:N].astype(np.float64), d.training.y[:N]
+
+
+def _jaxnn_epoch(cfg, params0, x, y, key):
+    trained, _ = jaxnn.sgd(params0, (x, y), 1, cfg.m, cfg.eta, key=key, cost=cfg.cost, lmbda=cfg.lmbda,
+                           regularizer="l2", monitor_evaluation_accuracy=False)
+    return [{k: np.asarray(v) for k, v in layer.items()} for layer in trained]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
+def test_numpy_baselines_train_as_jaxnn_does(data, cfg):
+    x, y = data
+    params0 = jaxnn.init_params(jax.random.key(0), list(cfg.sizes), "default", dtype=np.float64)
+    expected = _jaxnn_epoch(cfg, params0, x, y, key=7)
+    order = np.asarray(epoch_order(jax.random.key(7), 0, N))
+    y_one_hot = np.eye(10)[y]
+
+    matrix = epoch_speed.NetworkMatrix(params0, np.float64, cfg.cost)
+    matrix.train(x, y_one_hot, order, cfg.eta, cfg.m, cfg.lmbda)
+    per_example = epoch_speed.NetworkPy(params0, np.float64, cfg.cost)
+    per_example.train(x[:, :, None], y_one_hot[:, :, None], order, cfg.eta, cfg.m, cfg.lmbda)
+    for l, layer in enumerate(expected):
+        np.testing.assert_allclose(matrix.weights[l], layer["w"], rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(matrix.biases[l], layer["b"], rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(per_example.weights[l], layer["w"], rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(per_example.biases[l][:, 0], layer["b"], rtol=1e-9, atol=1e-11)
+    assert not np.allclose(expected[0]["w"], params0[0]["w"])  # the epoch did train
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
+def test_jax_per_step_loop_trains_as_jaxnn_does(data, cfg):
+    x, y = data
+    x, y = x[:200], y[:200]  # the runner times whole mini-batches only
+    params0 = jaxnn.init_params(jax.random.key(1), list(cfg.sizes), "default")
+    x32 = x.astype(np.float32)
+    expected = _jaxnn_epoch(cfg, params0, x32, y, key=3)
+    runner = epoch_speed.JaxPerStepRunner(params0, x32, np.eye(10, dtype=np.float32)[y], len(x), cfg)
+    runner.rng = type("FixedOrder", (), {"permutation": lambda self, n: np.asarray(epoch_order(jax.random.key(3), 0, n))})()
+    runner.run()
+    got = runner.params
+    for l, layer in enumerate(expected):
+        np.testing.assert_allclose(np.asarray(got[l]["w"]), layer["w"], rtol=2e-4, atol=2e-5)
+        np.testing.assert_allclose(np.asarray(got[l]["b"]), layer["b"], rtol=2e-4, atol=2e-5)
+
+
+def test_flop_count_of_the_book_network():
+    # forward 2·(784·30 + 30·10), BP4 as much again, BP2 2·30·10, per example
+    assert epoch_speed.BOOK.flops(1) == 2 * (2 * (784 * 30 + 30 * 10)) + 2 * 30 * 10
+    assert epoch_speed.BOOK.flops(50_000) / 1e9 == pytest.approx(4.79, abs=0.01)
