@@ -499,9 +499,10 @@ def _timed(f) -> float:
 # ----------------------------------------------------------------------------- other configurations
 
 
-def run_other_configs(data, rate: float, repeats: int, quick: bool, skip: set, threads: int) -> dict:
+def run_other_configs(data, rate: float, repeats: int, quick: bool, skip: set) -> dict:
     """One shorter table per configuration of :data:`OTHER_CONFIGS`: jaxnn both ways, the JAX
-    per-step loop, PyTorch eager and both NumPy implementations (per example on a short prefix)."""
+    per-step loop, PyTorch eager (1 thread) and both NumPy implementations (per example on a short
+    prefix)."""
     x, y = data.training.x, data.training.y
     y_one_hot = np.eye(10, dtype=np.float32)[y]
     out = {}
@@ -514,7 +515,9 @@ def run_other_configs(data, rate: float, repeats: int, quick: bool, skip: set, t
         if "jax-step" not in skip:
             runners.append(JaxPerStepRunner(params0, x, y_one_hot, 10_000 if quick else 50_000, cfg))
         if "torch" not in skip and importlib.util.find_spec("torch") is not None:
-            runners.append(TorchRunner(params0, x, y_one_hot, 2000 if quick else 10_000, threads, cfg))
+            # one thread: on this kind of machine it was never slower than more threads for these
+            # tiny matrices, and it is far less hurt by other work on the cores
+            runners.append(TorchRunner(params0, x, y_one_hot, 2000 if quick else 10_000, 1, cfg))
         if "matrix" not in skip:
             runners.append(NumpyRunner("matrix", params0, x, y_one_hot, 10_000 if quick else 50_000, np.float32, cfg))
         if "per-example" not in skip:
@@ -869,7 +872,9 @@ def main(argv=None) -> int:
     if "torch" not in skip and "torch-compile" not in skip and not notes:
         try:  # torch.compile needs a working C++ compiler for TorchInductor's CPU code
             compiled = TorchRunner(params0, x, y_one_hot, torch_n, threads, compiled=True)
+            start = time.perf_counter()
             compiled.setup()
+            print(f"  set up {compiled.name}, compiling first ({time.perf_counter() - start:.1f} s)", flush=True)
             runners.append(compiled)
         except Exception as e:  # noqa: BLE001 - "where it works": any failure is reported, not fatal
             notes.append(f"torch.compile skipped: it failed here ({type(e).__name__}: {str(e).splitlines()[0][:200]}).")
@@ -898,9 +903,10 @@ def main(argv=None) -> int:
     ok &= fast
     checks.append({"against": "seconds per epoch", "seconds": base, "target": 0.08, "passed": fast})
     print(f"- jaxnn (backprop): {base:.3f} s per epoch (target ≤ 0.08 s): {'PASS' if fast else 'FAIL'}")
-    for prefix, need in (("NumPy, per example", 35.0), ("NumPy, matrix", 5.0), ("PyTorch eager, 2", 12.0),
+    for prefix, need in (("NumPy, per example", 35.0), ("NumPy, matrix", 5.0), ("PyTorch eager", 12.0),
                          ("JAX, jit per step", 2.5)):
-        r = next((q for q in results if q.name.startswith(prefix)), None)
+        # against the fastest row of that kind (PyTorch eager: the better of its two thread counts)
+        r = min((q for q in results if q.name.startswith(prefix)), key=lambda q: q.seconds, default=None)
         if r is None:
             print(f"- {prefix}: not measured")
             continue
@@ -923,7 +929,7 @@ def main(argv=None) -> int:
                   f"{fresh['compile_s']:.2f} s (target ≤ 3 s: {'PASS' if fresh['compile_s'] <= 3 else 'FAIL'}); "
                   f"epochs: {', '.join(f'{t:.3f}' for t in fresh['epoch_seconds'])} s", flush=True)
 
-    other = {} if args.configs == "book" else run_other_configs(data, rate, max(3, repeats // 3), args.quick, skip, threads)
+    other = {} if args.configs == "book" else run_other_configs(data, rate, max(3, repeats // 3), args.quick, skip)
 
     variant_lines = run_variants(params0, x, y, repeats) if args.variants else []
 

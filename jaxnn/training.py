@@ -2,8 +2,9 @@
 
 Each epoch runs as a single compiled program: the data stay on the device, a fresh
 permutation is drawn from the epoch's key, ``lax.scan`` steps through the mini-batches
-(gathering each one by index, so the data are never copied into shuffled order), and the
-parameters are donated so XLA updates them in place. Evaluation is a second jitted call.
+(gathering them by index, 100 mini-batches at a time, so the data are never copied into
+shuffled order), and the parameters are donated so XLA updates them in place. Evaluation is a
+second jitted call.
 """
 
 from __future__ import annotations
