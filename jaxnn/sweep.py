@@ -32,11 +32,8 @@ from jaxnn.errors import JaxnnError
 from jaxnn import validation
 from jaxnn.initializers import check_sizes, init_params, initializers
 from jaxnn.network import make_model, require_differentiable
-from jaxnn.training import GATHER_STEPS, GRADIENTS, _pair, epoch_body, epoch_key, metrics_body
+from jaxnn.training import GATHER_BYTES, GATHER_STEPS, GRADIENTS, _pair, epoch_body, epoch_key, metrics_body
 from jaxnn.validation import positive_float, positive_int
-
-#: The most bytes of training rows one sweep step gathers ahead for all its groups together.
-GATHER_BYTES = 8 * 2**20
 
 
 def run_keys(seed: int):
@@ -182,11 +179,9 @@ def sweep(
     x = jnp.asarray(x, dtype)
     y = jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype)
     # Gather several mini-batches at once as jaxnn.sgd does, but keep the rows gathered for all
-    # groups together within GATHER_BYTES, since every group has its own order.
-    row_bytes = mini_batch_size * x.shape[1] * x.dtype.itemsize * groups
-    gather_steps = max(1, min(GATHER_STEPS, GATHER_BYTES // row_bytes))
+    # groups together within GATHER_BYTES: every group has its own order.
     body = epoch_body(model, gradient, n, mini_batch_size, None, momentum > 0, weights_first=True,
-                      gather_steps=gather_steps)
+                      gather_steps=GATHER_STEPS, gather_bytes=GATHER_BYTES // groups)
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
     mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
     if mesh is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import math
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -129,10 +130,12 @@ def _book_sgd_update(params, grads, velocity, hp):
 #: Mini-batches gathered together by :func:`epoch_body` (``gather_steps``): 100 mini-batches of
 #: 10 are one 1,000-row gather of about 3 MB, which stays in cache while they are stepped through.
 GATHER_STEPS = 100
+#: ... but never more than this many bytes of gathered rows at once (large mini-batches gather fewer).
+GATHER_BYTES = 8 * 2**20
 
 
 def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False,
-               weights_first: bool = False, gather_steps: int = 1):
+               weights_first: bool = False, gather_steps: int = 1, gather_bytes: int = GATHER_BYTES):
     """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
 
     ``hp`` holds the run-time numbers ``eta``, ``reg_scale`` (λ/n), ``p_dropout`` and ``momentum``,
@@ -141,9 +144,10 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
     divide ``n``, one last short mini-batch of ``n % m`` examples, stepped with η over its own
     size exactly as network.py does. ``weights_first`` computes the forward products as (w @ aᵀ)ᵀ
     for ``gradient="backprop"`` (sweeps use it). ``gather_steps`` > 1 gathers that many
-    mini-batches' rows in one indexing operation and then steps through them as contiguous slices:
-    the same examples in the same order, so the same results bit for bit, with fewer and
-    better-shaped gathers (``jaxnn.sgd`` uses :data:`GATHER_STEPS`; see docs/performance.md).
+    mini-batches' rows in one indexing operation (at most ``gather_bytes`` of them) and then steps
+    through them as contiguous slices: the same examples in the same order, so the same results
+    bit for bit, with fewer and better-shaped gathers (``jaxnn.sgd`` uses :data:`GATHER_STEPS`;
+    see docs/performance.md).
     """
     grad = (functools.partial(model_backprop, weights_first=True) if (weights_first and gradient == "backprop")
             else GRADIENTS[gradient])
@@ -180,7 +184,8 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
             batches = perm[first * m : (first + count) * m].reshape(count, m)
             return jax.lax.scan(body, st, (batches, first + jnp.arange(count)))[0]
 
-        g = max(1, min(gather_steps, n_full))
+        row_bytes = m * math.prod(x.shape[1:]) * x.dtype.itemsize
+        g = max(1, min(gather_steps, n_full, gather_bytes // row_bytes))
         n_groups = n_full // g if g > 1 else 0
         if n_groups:
             def group(st, inputs):  # one gather of g mini-batches, then g steps over its slices

@@ -66,11 +66,12 @@ def test_one_epoch_equals_network_py_update_rule_with_short_last_batch(mnist):
         np.testing.assert_allclose(trained[l]["b"], b[l], rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("gather_steps", [3, 100])
-def test_gathering_mini_batches_in_groups_changes_nothing(mnist, gather_steps):
+@pytest.mark.parametrize("gather_steps, gather_bytes", [(3, 2**23), (100, 2**23), (100, 4 * 10 * 784 * 4)])
+def test_gathering_mini_batches_in_groups_changes_nothing(mnist, gather_steps, gather_bytes):
     """sgd gathers 100 mini-batches at a time; any grouping steps the same examples in the same
     order with the same dropout masks: bit-identical parameters, leftover steps and short last
-    mini-batch included (257 = 25 × 10 + 7; 25 = 8 × 3 + 1)."""
+    mini-batch included (257 = 25 × 10 + 7; 25 = 8 × 3 + 1, or 6 × 4 + 1 when at most four
+    mini-batches' rows fit in gather_bytes)."""
     from jaxnn.network import make_model
     from jaxnn.training import epoch_body
 
@@ -79,7 +80,8 @@ def test_gathering_mini_batches_in_groups_changes_nothing(mnist, gather_steps):
     x, y = jnp.asarray(mnist.training.x[:257]), jnp.asarray(mnist.training.y[:257])
     hp = {"eta": 0.5, "reg_scale": 0.01, "p_dropout": 0.25, "momentum": 0.9}
     velocity = jax.tree_util.tree_map(jnp.zeros_like, params)
-    run = {g: jax.jit(epoch_body(model, "backprop", 257, 10, momentum=True, gather_steps=g)) for g in (1, gather_steps)}
+    run = {g: jax.jit(epoch_body(model, "backprop", 257, 10, momentum=True, gather_steps=g, gather_bytes=gather_bytes))
+           for g in (1, gather_steps)}
     one, grouped = (run[g]((params, velocity), jax.random.key(8), x, y, hp) for g in (1, gather_steps))
     chex.assert_trees_all_equal(one, grouped)
     assert not np.allclose(one[0][0]["w"], params[0]["w"])
