@@ -28,6 +28,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="each script's quick, rough mode")
+    ap.add_argument("--variants", action="store_true",
+                    help="also epoch_speed.py's variants (where the time of one epoch goes)")
     ap.add_argument("--json-dir", help="write each script's figures to DIR/<script>.json "
                                        "(epoch_speed.py and sweep_speed.py)")
     args = ap.parse_args(argv)
@@ -37,6 +39,8 @@ def main(argv=None) -> int:
     start_all = time.perf_counter()
     for script in SCRIPTS:
         cmd = [sys.executable, os.path.join(HERE, script)] + (["--quick"] if args.quick else [])
+        if args.variants and script == "epoch_speed.py":
+            cmd.append("--variants")
         if args.json_dir and script != "conv_speed.py":
             cmd += ["--json", os.path.join(args.json_dir, script.replace(".py", ".json"))]
         print(f"\n# {script}\n", flush=True)
