@@ -417,6 +417,46 @@ class JaxPerStepRunner(LoopRunner):
         super().setup()
 
 
+def runner_factories(params0, x, y, y_one_hot, threads, np_dtype, baseline_n, torch_n, per_example_n) -> dict:
+    """The book-configuration rows, in table order: key -> a function that builds the runner.
+    The keys name the rows for ``--skip`` (by their first word) and ``--peak-memory-of``."""
+    f = {
+        "backprop": lambda: JaxnnRunner("backprop", params0, x, y),
+        "autodiff": lambda: JaxnnRunner("autodiff", params0, x, y),
+        "jax-step": lambda: JaxPerStepRunner(params0, x, y_one_hot, baseline_n),
+        "torch": lambda: TorchRunner(params0, x, y_one_hot, torch_n, threads),
+    }
+    if threads != 1:  # eager PyTorch on tiny matrices is sensitive to its thread count
+        f["torch-1"] = lambda: TorchRunner(params0, x, y_one_hot, torch_n, 1)
+    f["torch-compile"] = lambda: TorchRunner(params0, x, y_one_hot, torch_n, threads, compiled=True)
+    f["matrix"] = lambda: NumpyRunner("matrix", params0, x, y_one_hot, baseline_n, np_dtype)
+    f["per-example"] = lambda: NumpyRunner("per-example", params0, x, y_one_hot, per_example_n, np_dtype)
+    return f
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set in MB (VmHWM; ru_maxrss would include the parent's peak
+    from before exec, which Linux carries over into a child)."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_memory_of(key: str, argv: List[str]) -> Optional[float]:
+    """Peak resident memory (MB) of a fresh process that loads MNIST, sets up the row ``key`` and
+    runs one timed pass; the same options as this run."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), *argv, "--peak-memory-of", key],
+                         capture_output=True, text=True)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("PEAK ")), None)
+    return None if line is None else json.loads(line[len("PEAK "):])["peak_rss_mb"]
+
+
 # ----------------------------------------------------------------------------- results
 
 
@@ -427,6 +467,8 @@ class Result:
         self.name, self.note, self.examples, self.n = runner.name, runner.note, runner.examples, runner.n
         self.times = times  # seconds for `examples` examples, one per round
         self.compile_s = runner.compile_s
+        self.key = getattr(runner, "key", None)
+        self.peak_mb: Optional[float] = None  # filled in by a fresh process, see peak_memory_of
         if isinstance(runner, JaxnnRunner):  # the first epoch's extra time over a steady one
             self.compile_s = runner.first - statistics.median(times)
 
@@ -448,7 +490,8 @@ class Result:
     def as_dict(self) -> dict:
         return {"implementation": self.name, "seconds_per_epoch": self.seconds,
                 "examples_per_second": self.per_second, "examples_timed": self.examples,
-                "raw_seconds": self.times, "compile_seconds": self.compile_s, "note": self.note}
+                "raw_seconds": self.times, "compile_seconds": self.compile_s, "peak_rss_mb": self.peak_mb,
+                "note": self.note}
 
 
 def run_round_robin(runners: List[Runner], repeats: int) -> List[Result]:
@@ -469,14 +512,16 @@ def markdown_table(results: List[Result], floor_s: Optional[float] = None) -> Li
     """The table; ``floor_s`` is the epoch's matrix-multiply work at the measured SGEMM rate, and
     "% of FLOP floor" is floor_s / (s / epoch)."""
     base = results[0].seconds
+    memory = any(r.peak_mb is not None for r in results)
     lines = ["| implementation | s / epoch | examples / s | × slower than jaxnn | % of FLOP floor | compile (s) "
-             "| timed on | notes |",
-             "|---|---:|---:|---:|---:|---:|---|---|"]
+             + ("| peak memory (MB) " if memory else "") + "| timed on | notes |",
+             "|---|---:|---:|---:|---:|---:|" + ("---:|" if memory else "") + "---|---|"]
     for r in results:
         comp = f"{r.compile_s:.2f}" if r.compile_s is not None else "–"
         floor = f"{100 * floor_s / r.seconds:.1f}%" if floor_s else "–"
+        peak = (f"{r.peak_mb:.0f} | " if r.peak_mb is not None else "– | ") if memory else ""
         lines.append(f"| {r.name} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.seconds / base:.1f}× | {floor} | "
-                     f"{comp} | {r.timed_on} | {r.note} |")
+                     f"{comp} | {peak}{r.timed_on} | {r.note} |")
     return lines
 
 
@@ -816,6 +861,7 @@ def main(argv=None) -> int:
                     help="all (default): after the book's network, also time [784, 100, 10], mini-batch 100 "
                          "and network2's cross-entropy + L2 configuration, each in a shorter table; book: only it")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--peak-memory-of", help=argparse.SUPPRESS)  # worker mode: one row's peak memory
     ap.add_argument("--strict", action="store_true", help="exit with status 1 when a speed target is missed")
     args = ap.parse_args(argv)
 
@@ -840,6 +886,15 @@ def main(argv=None) -> int:
     params0 = [{k: np.array(v) for k, v in layer.items()}
                for layer in jaxnn.init_params(jax.random.key(0), sizes, "large")]
 
+    limits = dict(baseline_n=baseline_n, torch_n=torch_n, per_example_n=per_example_n)
+    factories = runner_factories(params0, x, y, y_one_hot, threads, np_dtype, **limits)
+    if args.peak_memory_of:  # a worker process: one implementation, set up and one timed pass
+        runner = factories[args.peak_memory_of]()
+        runner.setup()
+        runner.run()
+        print("PEAK " + json.dumps({"peak_rss_mb": _peak_rss_mb()}))
+        return 0
+
     if args.check_accuracy:
         print(f"\nTest accuracy after {args.check_accuracy} epochs (sizes {sizes}, mini-batch {MINI_BATCH}, "
               f"eta {ETA}, float32):\n", flush=True)
@@ -856,36 +911,35 @@ def main(argv=None) -> int:
           f"median of {repeats} round-robin rounds.\n", flush=True)
 
     notes: List[str] = []
-    runners: List[Runner] = [JaxnnRunner("backprop", params0, x, y)]
-    if "autodiff" not in skip:
-        runners.append(JaxnnRunner("autodiff", params0, x, y))
-    if "jax-step" not in skip:
-        runners.append(JaxPerStepRunner(params0, x, y_one_hot, baseline_n))
-    if "torch" not in skip:
+    runners: List[Runner] = []
+    for key in factories:
+        if key != "backprop" and (key.split("-")[0] in skip or key in skip or (key == "torch-compile" and notes)):
+            continue
         try:
-            runners.append(TorchRunner(params0, x, y_one_hot, torch_n, threads))
-            if threads != 1:  # eager PyTorch on tiny matrices is sensitive to its thread count
-                runners.append(TorchRunner(params0, x, y_one_hot, torch_n, 1))
-        except Exception as e:  # noqa: BLE001 - any failure to import or build torch means "skip"
-            notes.append(f"PyTorch skipped: torch is not importable here ({type(e).__name__}: {e}).")
-            print(notes[-1], flush=True)
-    if "torch" not in skip and "torch-compile" not in skip and not notes:
-        try:  # torch.compile needs a working C++ compiler for TorchInductor's CPU code
-            compiled = TorchRunner(params0, x, y_one_hot, torch_n, threads, compiled=True)
             start = time.perf_counter()
-            compiled.setup()
-            print(f"  set up {compiled.name}, compiling first ({time.perf_counter() - start:.1f} s)", flush=True)
-            runners.append(compiled)
-        except Exception as e:  # noqa: BLE001 - "where it works": any failure is reported, not fatal
-            notes.append(f"torch.compile skipped: it failed here ({type(e).__name__}: {str(e).splitlines()[0][:200]}).")
-            print(notes[-1], flush=True)
-    if "matrix" not in skip:
-        runners.append(NumpyRunner("matrix", params0, x, y_one_hot, baseline_n, np_dtype))
-    if "per-example" not in skip:
-        runners.append(NumpyRunner("per-example", params0, x, y_one_hot, per_example_n, np_dtype))
+            runner = factories[key]()
+            if key == "torch-compile":  # compiled first, so that a failure can be reported and skipped
+                runner.setup()
+                print(f"  set up {runner.name}, compiling first ({time.perf_counter() - start:.1f} s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - torch missing, or torch.compile failing, means "skip the row"
+            if not key.startswith("torch"):
+                raise
+            what = "torch.compile" if key == "torch-compile" else "PyTorch"
+            if not any(n.startswith("PyTorch skipped") for n in notes):
+                notes.append(f"{what} skipped: it is not importable or fails here "
+                             f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}).")
+                print(notes[-1], flush=True)
+            continue
+        runner.key = key
+        runners.append(runner)
 
     print("Timing:", flush=True)
     results = run_round_robin(runners, repeats)
+    if "memory" not in skip:
+        print("Peak memory: each row again in a fresh process (load MNIST, set up, one timed pass)", flush=True)
+        worker_argv = [a for a in (argv if argv is not None else sys.argv[1:]) if a not in ("--variants", "--strict")]
+        for r in results:
+            r.peak_mb = peak_memory_of(r.key, worker_argv) if r.key else None
     table = markdown_table(results, floor_s)
     print(f"\n## Seconds per epoch (median of {repeats})\n")
     print("\n".join(table))
