@@ -5,7 +5,7 @@ The network is chapter 6's ``dbl_conv``: ConvPool(20 filters 5×5, pool 2) → C
 5×5, pool 2) → FullyConnected(100) → Softmax(10), sigmoid, log-likelihood cost, plain SGD with
 η 0.1, mini-batches of 10 taken in order (network3's semantics), float32, on MNIST training images.
 
-  jaxnn (backprop)   ``jaxnn.convnet.conv_epoch_fn(net, "backprop", ...)``: the whole epoch is one
+  jaxnn (backprop)   ``jaxnn.training.epoch_fn(net, "backprop", ...)``: the whole epoch is one
                      compiled ``lax.scan``; each layer's hand-written backward pass.
   jaxnn (autodiff)   the same with ``"autodiff"`` (``jax.grad`` of the loss).
   PyTorch eager      ``Conv2d → MaxPool2d → Sigmoid`` twice, ``Linear → Sigmoid → Linear``,
@@ -68,24 +68,29 @@ def _data(n):
 def worker_jaxnn(gradient: str, batches: int, repeats: int) -> dict:
     import jax
 
-    from jaxnn.convnet import conv_epoch_fn, conv_init, conv_net
+    import jaxnn
+    from jaxnn import optim
     from jaxnn.layers import ConvPool, FullyConnected, Softmax
+    from jaxnn.training import epoch_fn, structure
 
     n = batches * M
     x, y = _data(n)
-    net = conv_net([ConvPool(20, 5), ConvPool(40, 5), FullyConnected(100), Softmax(10)], (1, 28, 28))
-    params = conv_init(jax.random.key(0), net)
-    epoch = conv_epoch_fn(net, gradient, n, M)
+    net = jaxnn.conv_net([ConvPool(20, 5), ConvPool(40, 5), FullyConnected(100), Softmax(10)], (1, 28, 28))
+    params = jaxnn.init_network(jax.random.key(0), net)
+    transform = optim.book_transformation(False)  # plain SGD, η in its state
+    # network3's semantics: the mini-batches in order, an incomplete last one dropped
+    epoch = epoch_fn(structure(net), gradient, n, M, transform, False, "drop")
     x, y = jax.numpy.asarray(x), jax.numpy.asarray(y)
-    hp = {"eta": ETA, "reg_scale": 0.0}
+    state = (params, optim.book_state(transform, params, ETA, 0.0))
+    hp = {"reg_scale": 0.0, "p_dropout": jax.numpy.zeros(len(net.layers))}
     key = jax.random.key(1)
     start = time.perf_counter()
-    params = jax.block_until_ready(epoch(params, key, x, y, hp))
+    state = jax.block_until_ready(epoch(state, key, x, y, hp))
     warm = time.perf_counter() - start
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        params = jax.block_until_ready(epoch(params, key, x, y, hp))
+        state = jax.block_until_ready(epoch(state, key, x, y, hp))
         times.append(time.perf_counter() - start)
     return {"times": times, "warmup": warm, "version": f"jax {jax.__version__}"}
 

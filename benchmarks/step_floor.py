@@ -98,18 +98,21 @@ def products(repeats: int) -> None:
 
 
 def gather(repeats: int) -> None:
-    from jaxnn.network import make_model
+    from jaxnn import optim
     from jaxnn.training import epoch_body
 
     data = jaxnn.load_mnist()
     x, y = jax.block_until_ready((jnp.asarray(data.training.x), jnp.asarray(data.training.y)))
-    hp = {"eta": 3.0, "reg_scale": 0.0, "p_dropout": 0.0, "momentum": 0.0}
-    p0 = jaxnn.init_params(jax.random.key(0), [784, 30, 10], "large")
-    model = make_model()
+    sizes = [784, 30, 10]
+    net = jaxnn.mlp(sizes, jaxnn.make_model())
+    hp = {"reg_scale": 0.0, "p_dropout": jnp.zeros(len(net.layers))}
+    p0 = jaxnn.init_params(jax.random.key(0), sizes, "large")
+    transform = optim.book_transformation(False)  # the book's plain SGD, η = 3.0 in its state
     state, runs = {}, {}
     for g in (1, 10, 100):
-        epoch = jax.jit(epoch_body(model, "backprop", len(x), M, gather_steps=g), donate_argnums=0)
-        state[g] = [(jax.tree_util.tree_map(jnp.array, p0), None), 0]  # (training state, epochs run)
+        epoch = jax.jit(epoch_body(net, "backprop", len(x), M, transform, gather_steps=g), donate_argnums=0)
+        params = jax.tree_util.tree_map(jnp.array, p0)
+        state[g] = [(params, optim.book_state(transform, params, 3.0, 0.0)), 0]  # (training state, epochs run)
 
         def run(g=g, epoch=epoch):  # one more epoch, from where the last one ended
             state[g][1] += 1

@@ -26,15 +26,14 @@ import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-from jaxnn.backprop import model_backprop
-from jaxnn.network import make_model
+from jaxnn.backprop import net_backprop
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the book's initial ‖δ^l‖, first hidden layer first (chapter 5); not given for one hidden layer.
 BOOK_INITIAL = {1: None, 2: (0.07, 0.31), 3: (0.012, 0.060, 0.283), 4: (0.003, 0.017, 0.070, 0.285)}
 #: the book's validation accuracies for 1-4 hidden layers of 30.
 BOOK_DEPTH = {1: "96.48%", 2: "96.90%", 3: "96.57%", 4: "96.53%"}
-MODEL = make_model("sigmoid", cost="cross-entropy")
+MODEL = jaxnn.make_model("sigmoid", cost="cross-entropy")
 
 
 def sizes_for(hidden: int):
@@ -43,7 +42,7 @@ def sizes_for(hidden: int):
 
 @jax.jit
 def _bias_norms(params, x, y):
-    grads = model_backprop(MODEL, params, x, y)
+    grads = net_backprop(jaxnn.mlp(jaxnn.sizes_of(params), MODEL), params, x, y)
     return jnp.stack([jnp.linalg.norm(g["b"]) for g in grads[:-1]])
 
 

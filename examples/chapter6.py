@@ -24,7 +24,7 @@ import jax
 import numpy as np
 
 import jaxnn
-from jaxnn.convnet import conv_init, conv_net, ensemble_predict, train_convnet
+from jaxnn.convnet import ensemble_predict
 from jaxnn.layers import ConvPool, FullyConnected, Softmax
 
 IN_SHAPE = (1, 28, 28)
@@ -90,18 +90,26 @@ def _shifted(x, y):
     return jaxnn.Split(np.concatenate(out).reshape(len(out) * len(img), -1), np.concatenate([np.asarray(y)] * 5))
 
 
+def network3_lines(epoch, params, hist):
+    """Prints network3's lines after each epoch (validation, and test at a new best)."""
+    print(f"Epoch {epoch}: validation accuracy {hist.evaluation_accuracy[-1]:.2%}")
+    if hist.test_correct[-1] is not None:  # measured, as network3 does, when validation is at least the best
+        print("This is the best validation accuracy to date.")
+        print(f"The corresponding test accuracy is {hist.test_accuracy[-1]:.2%}")
+
+
 def train_one(name, a, seed, data=None):
     desc, make, epochs, eta, lmbda, expanded, book = CONFIGS[name]
     epochs = a.epochs if a.epochs is not None else (QUICK_EPOCHS if a.quick else epochs)
     d = data if data is not None else load(expanded, a.quick)
-    net = conv_net(make(), IN_SHAPE)
-    params = conv_init(jax.random.key(seed), net)
+    net = jaxnn.conv_net(make(), IN_SHAPE)
+    params = jaxnn.init_network(jax.random.key(seed), net)
     print(f"# {name}: {desc}; {epochs} epochs, mini-batch 10, {len(d.training)} training images, seed {seed}, "
           f"gradient {a.gradient}", flush=True)
     start = time.perf_counter()
-    params, hist = train_convnet(net, params, d.training, epochs, 10, eta, key=seed + 1, lmbda=lmbda,
-                                 validation_data=d.validation, test_data=d.test, gradient=a.gradient,
-                                 verbose=True)
+    params, hist = jaxnn.sgd(params, d.training, epochs, 10, eta, key=seed + 1, net=net, lmbda=lmbda,
+                             evaluation_data=d.validation, test_data=d.test, gradient=a.gradient,
+                             callback=network3_lines, **jaxnn.NETWORK3)
     wall = time.perf_counter() - start
     print(f"# seconds per epoch: {', '.join(f'{s:.1f}' for s in hist.seconds)}", flush=True)
     return net, params, hist, wall, d
@@ -118,7 +126,7 @@ HEADER = ("| configuration | book | jaxnn (test at best validation epoch) | best
 def run_config(name, a):
     net, params, hist, wall, _ = train_one(name, a, a.seed)
     desc, _, _, _, _, _, book = CONFIGS[name]
-    best_epoch, val, test = hist.best()
+    best_epoch, val, test = hist.best_validation()
     sec = float(np.mean(hist.seconds[1:])) if len(hist.seconds) > 1 else hist.seconds[0]
     print(f"# best validation {val:.2%} at epoch {best_epoch}; its test accuracy {test:.2%}; wall {wall:.0f} s")
     print(HEADER)
@@ -133,7 +141,7 @@ def run_ensemble(a):
     for i in range(a.members):
         net, params, hist, _, _ = train_one("dropout", a, a.seed + i, data=d)
         members.append((net, params))
-        print(f"# member {i}: test {hist.best()[2]:.2%} at its best validation epoch", flush=True)
+        print(f"# member {i}: test {hist.best_validation()[2]:.2%} at its best validation epoch", flush=True)
     # network3's ensemble votes with each member's final parameters.
     votes = ensemble_predict(members, d.test.x)
     acc = float(np.mean(np.asarray(votes) == np.asarray(d.test.y)))

@@ -1,110 +1,119 @@
-"""Hand-written backpropagation, BP1–BP4, per example and over a whole mini-batch.
+"""Hand-written backpropagation, BP1–BP4, layer by layer: over a whole mini-batch or per example.
 
-Both functions have the signature of :func:`jaxnn.autodiff_grad` and return the gradient of
-the mean cost over the mini-batch, so all three are interchangeable in training and are tested
+Both paths have the signature of :func:`jaxnn.autodiff_grad` and return the gradient of the
+mean cost over the mini-batch, so all three are interchangeable in training and are tested
 equal to each other in float64. With δ^l = ∂C/∂z^l:
 
 - BP1  δ^L = ∇_a C ⊙ σ'(z^L)               (``cost.delta``)
-- BP2  δ^l = ((w^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l)  (``activation.vjp``)
+- BP2  δ^l = ((w^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l)  (each layer's ``backward``: its wᵀδ, then ``activation.vjp``)
 - BP3  ∂C/∂b^l = δ^l
 - BP4  ∂C/∂w^l = δ^l (a^{l−1})ᵀ
+
+For a stack of fully connected layers (network.py's networks) this is the book's matrix-based
+backprop; a conv-pool layer's ``backward`` runs the same step through its max-pool and its
+convolution (docs/conv.md).
 
 Derivation: docs/backprop.md#the-four-equations
 """
 
 from __future__ import annotations
 
+from typing import Callable, Dict, Optional
+
 import jax
 import jax.numpy as jnp
 
-from jaxnn.network import Model, _prepare, feedforward, require_differentiable
+from jaxnn.net import Network, as_batch, hidden, masks, net_autodiff_grad, prepare, require_differentiable
 
 
-def _hidden_error(model, zs, acts, params, l, upstream, mask):
-    """BP2 for hidden layer l: back through the dropout mask, then the activation's Jacobian.
-
-    Derivation: docs/derivations.md#dropout-in-backprop
-    """
-    if mask is not None:
-        upstream = upstream * mask
-    a = acts[l] if mask is None else model.activation.fn(zs[l - 1])  # σ(z) before masking
-    return model.activation.vjp(zs[l - 1], a, upstream)
-
-
-def _regularize(model, params, grads, reg_scale):
-    """Adds the penalty's hand-written gradient, (λ/n)·∂penalty/∂w, to the weight gradients.
+def _regularize(net: Network, params, grads, reg_scale):
+    """Adds the penalty's hand-written gradient, reg_scale·∂penalty/∂w, to each layer's weights.
 
     Derivation: docs/derivations.md#l2-and-l1-regularization
     """
-    if model.regularizer.name == "none":
+    if net.regularizer.name == "none":
         return grads
-    return [{"w": g["w"] + reg_scale * model.regularizer.grad(p["w"]), "b": g["b"]} for p, g in zip(params, grads)]
+    return [{k: v + reg_scale * net.regularizer.grad(p[k]) if k in layer.weights else v for k, v in g.items()}
+            for layer, p, g in zip(net.layers, params, grads)]
 
 
-def model_backprop(model: Model, params, x, y, reg_scale=0.0, masks=None, weights_first: bool = False):
-    """Matrix-based backprop over a mini-batch of rows: one pass, no loop over examples.
+def _unregularized(net: Network, params, x, y, mults):
+    """The gradient of the mean cost, layer by layer: BP1 at the output, then each layer's backward."""
+    inputs, caches = hidden(net, params, x, mults)
+    out = net.layers[-1]
+    z, cache = out.logits(params[-1], inputs[-1], mults[-1])
+    a = out.activation.fn(z)
+    # BP1; dividing by m here makes every later gradient that of the mean cost.
+    delta = net.cost.delta(z, a, y, out.activation) / x.shape[0]
+    grads = [None] * len(net.layers)
+    grads[-1], g = out.backward_z(params[-1], cache, delta)  # BP3, BP4, and wᵀδ for BP2
+    for l in range(len(net.layers) - 2, -1, -1):
+        grads[l], g = net.layers[l].backward(params[l], caches[l], g)
+    return grads
 
-    ``weights_first`` is passed to :func:`jaxnn.network.feedforward` (sweeps use it).
+
+def net_backprop(net: Network, params, x, y, reg_scale=0.0, mults: Optional[list] = None):
+    """Matrix-based backprop over a mini-batch: one pass through the layers, no loop over examples.
 
     Derivation: docs/backprop.md#over-a-mini-batch-of-rows
     """
-    zs, acts = feedforward(model, params, x, masks, weights_first)
-    m = x.shape[0]
-    # BP1; dividing by m here makes every later gradient that of the mean cost.
-    delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation) / m
-    grads = [None] * len(params)
-    for l in range(len(params) - 1, -1, -1):
-        grads[l] = {"w": delta.T @ acts[l], "b": jnp.sum(delta, axis=0)}  # BP4, BP3
-        if l:
-            delta = _hidden_error(model, zs, acts, params, l, delta @ params[l]["w"],
-                                  None if masks is None else masks[l - 1])  # BP2
-    return _regularize(model, params, grads, reg_scale)
+    x = as_batch(net, x)
+    if mults is None:
+        mults = masks(net, None, x.shape[0], x.dtype, train=False)
+    return _regularize(net, params, _unregularized(net, params, x, y, mults), reg_scale)
 
 
-def model_backprop_example(model: Model, params, x, y, masks=None):
-    """network.py's ``backprop(x, y)``: the gradient of one example's cost (x, y vectors).
+def net_backprop_example(net: Network, params, x, y, mults: Optional[list] = None):
+    """network.py's ``backprop(x, y)``: the gradient of one example's cost (x one example, y its
+    target row), without the penalty.
 
     Derivation: docs/backprop.md#the-four-equations
     """
-    zs, acts = feedforward(model, params, x, masks)
-    delta = model.cost.delta(zs[-1], acts[-1], y, model.output_activation)  # BP1
-    nabla = [None] * len(params)
-    for l in range(len(params) - 1, -1, -1):
-        nabla[l] = {"w": jnp.outer(delta, acts[l]), "b": delta}  # BP4, BP3
-        if l:
-            delta = _hidden_error(model, zs, acts, params, l, params[l]["w"].T @ delta,
-                                  None if masks is None else masks[l - 1])  # BP2
-    return nabla
+    x = as_batch(net, x[None, ...])
+    if mults is None:
+        mults = masks(net, None, 1, x.dtype, train=False)
+    return _unregularized(net, params, x, y[None, :], mults)
 
 
-def model_backprop_per_example(model: Model, params, x, y, reg_scale=0.0, masks=None):
+def net_backprop_per_example(net: Network, params, x, y, reg_scale=0.0, mults: Optional[list] = None):
     """network.py's ``update_mini_batch`` gradient: per-example backprop, summed, over m."""
+    x = as_batch(net, x)
+    m = x.shape[0]
+    if mults is None:
+        mults = masks(net, None, m, x.dtype, train=False)
+    rows = [None if k is None else jnp.broadcast_to(k, (m,) + shape) for k, shape in zip(mults, net.shapes)]
 
-    def add_example(total, xym):
-        x1, y1, m1 = xym
-        nabla = model_backprop_example(model, params, x1, y1, m1)
+    def add_example(total, example):
+        x1, y1, k1 = example
+        one = [None if k is None else k[None, ...] for k in k1]
+        nabla = _unregularized(net, params, x1[None, ...], y1[None, :], one)
         return jax.tree_util.tree_map(jnp.add, total, nabla), None
 
-    m = x.shape[0]
-    row_masks = None if masks is None else [jnp.broadcast_to(k, (m, p["w"].shape[0])) for k, p in zip(masks, params)]
     zero = jax.tree_util.tree_map(jnp.zeros_like, params)
-    total, _ = jax.lax.scan(add_example, zero, (x, y, row_masks))
+    total, _ = jax.lax.scan(add_example, zero, (x, y, rows))
     grads = jax.tree_util.tree_map(lambda t: t / m, total)
-    return _regularize(model, params, grads, reg_scale)
+    return _regularize(net, params, grads, reg_scale)
 
 
-def _public(model_fn):
-    def grad(params, x, y, **components):
-        model, x, y, reg_scale, masks = _prepare(params, x, y, components)
-        require_differentiable(model)
-        return model_fn(model, params, x, y, reg_scale, masks)
+def _public(net_fn):
+    def grad(params, x, y, net: Optional[Network] = None, **components):
+        net, x, y, reg_scale, mults = prepare(params, x, y, net, components)
+        require_differentiable(net)
+        return net_fn(net, params, x, y, reg_scale, mults)
 
-    grad.__name__ = model_fn.__name__.replace("model_", "")
-    grad.__doc__ = model_fn.__doc__ + "\n\n    Same signature as :func:`jaxnn.autodiff_grad`."
+    grad.__name__ = net_fn.__name__.replace("net_", "")
+    grad.__doc__ = (net_fn.__doc__ or "") + "\n\n    Same signature as :func:`jaxnn.autodiff_grad`."
     return grad
 
 
-backprop = _public(model_backprop)
-backprop_per_example = _public(model_backprop_per_example)
+#: The gradient paths, by name; each maps (net, params, x, y_one_hot, reg_scale, mults) to the mean-cost gradient.
+GRADIENTS: Dict[str, Callable] = {
+    "backprop": net_backprop,
+    "autodiff": net_autodiff_grad,
+    "backprop-per-example": net_backprop_per_example,
+}
 
-__all__ = ["backprop", "backprop_per_example", "model_backprop", "model_backprop_per_example"]
+backprop = _public(net_backprop)
+backprop_per_example = _public(net_backprop_per_example)
+
+__all__ = ["GRADIENTS", "backprop", "backprop_per_example", "net_backprop", "net_backprop_example", "net_backprop_per_example"]

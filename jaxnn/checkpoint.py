@@ -12,6 +12,7 @@ a crash, a kill or a divergence never leaves a broken or NaN checkpoint in place
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -20,12 +21,15 @@ from typing import Any, Dict, Tuple
 import jax
 import numpy as np
 
+from jaxnn._files import atomic_write, open_npz
 from jaxnn.errors import JaxnnError
-from jaxnn.io import atomic_write, open_npz
+from jaxnn.history import History
 from jaxnn.validation import PRNG_IMPL
 
 FORMAT = "jaxnn-checkpoint"
-VERSION = 1
+#: 2: any network (its layers in the run's settings), and the optimizer state of optax's
+#: ``inject_hyperparams`` (η lives there).
+VERSION = 2
 
 
 def save_checkpoint(path, *, params, opt_state, key, epoch: int, eta: float, history: dict, config: dict,
@@ -85,7 +89,8 @@ def load_checkpoint(path, *, params_like, opt_state_like, config: dict) -> Tuple
             raise JaxnnError(f"{bad}: its key uses an unknown PRNG implementation {impl!r}") from None
         z.only({"__jaxnn__", "key", *names, *opt_names})
         params = [z.array(n, np.shape(a), dtype=np.asarray(a).dtype) for n, a in names.items()]
-        opt = [z.array(n, np.shape(a), dtype=np.asarray(a).dtype) for n, a in opt_names.items()]
+        opt = [z.array(n, np.shape(a), kinds=np.asarray(a).dtype.kind, dtype=np.asarray(a).dtype)
+               for n, a in opt_names.items()]
         key = jax.random.wrap_key_data(z.array("key", key_shape, kinds="u", dtype=np.uint32), impl=impl)
     return jax.tree_util.tree_unflatten(p_def, params), jax.tree_util.tree_unflatten(o_def, opt), key, meta
 
@@ -97,10 +102,6 @@ SCHEMA = {"format": str, "version": int, "epoch": int, "eta": (int, float), "his
 
 def _check_schema(meta: dict, bad: str, n_params: int) -> None:
     """Checks the metadata's keys and types, and the history's, before anything trusts them."""
-    import dataclasses
-
-    from jaxnn.training import History
-
     missing = sorted(set(SCHEMA) - set(meta))
     extra = sorted(set(meta) - set(SCHEMA) - {"key_impl"})
     if missing or extra:
@@ -123,7 +124,8 @@ def _check_schema(meta: dict, bad: str, n_params: int) -> None:
     for k, v in history.items():
         default = fields[k]
         if isinstance(default, list):
-            ok = isinstance(v, list) and all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in v)
+            ok = isinstance(v, list) and all(
+                (isinstance(e, (int, float)) and not isinstance(e, bool)) or (e is None and k == "test_correct") for e in v)
         elif default is None:
             ok = v is None or isinstance(v, str)
         else:

@@ -137,9 +137,7 @@ def _train(args) -> int:
     data = datasets.load(args.dataset)
     training = _training_split(args, data)
     evaluation = None if args.evaluate_on == "none" else getattr(data, args.evaluate_on)
-    from jaxnn.initializers import check_sizes
-
-    args.sizes = check_sizes(args.sizes)
+    args.sizes = validation.check_sizes(args.sizes)
     if args.sizes[0] != training.x.shape[1]:
         raise JaxnnError(f"--sizes must start with {training.x.shape[1]}, the number of pixels per image; got {args.sizes[0]}")
     if args.save:
@@ -242,15 +240,13 @@ def _evaluate(args) -> int:
 
 def _list(args) -> int:
     import jaxnn
-    from jaxnn.training import GRADIENTS
-
     for title, reg in (("activations", jaxnn.activations), ("costs", jaxnn.costs), ("initializers", jaxnn.initializers),
-                       ("regularizers", jaxnn.regularizers)):
+                       ("regularizers", jaxnn.regularizers), ("layers", jaxnn.layers)):
         plugins = reg.plugins()
         names = [f"{n} (plugin: {plugins[n]})" if n in plugins else n for n in reg.names()]
         names += [f"{n}({', '.join(f'{k}=...' for k in ex)})" for n, ex in sorted(reg.families().items())]
         print(f"{title}: {', '.join(names)}")
-    print(f"gradients: {', '.join(GRADIENTS)}")
+    print(f"gradients: {', '.join(jaxnn.GRADIENTS)}")
     return 0
 
 

@@ -28,12 +28,13 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 import jax
 import jax.numpy as jnp
 
+from jaxnn.initializers import initializers as _initializers
 from jaxnn.activations import Activation
 from jaxnn.activations import get as _activation_get
 from jaxnn.activations import softmax as _softmax_activation
 from jaxnn.errors import JaxnnError
 from jaxnn.registry import Registry
-from jaxnn.validation import positive_float, positive_int
+from jaxnn.validation import choice, positive_float, positive_int
 
 Array = jax.Array
 Shape = Tuple[int, ...]
@@ -44,23 +45,26 @@ class Layer(NamedTuple):
 
     Attributes:
       name: the registry name of the layer's type (``"conv_pool"``, ...).
-      config: the settings it was built with, as sorted ``(name, value)`` pairs.
+      config: the settings it was built with, as ``(name, value)`` pairs.
       out_shape: ``out_shape(in_shape) -> shape``: one example's output shape from its input
         shape (neither has the batch axis); raises :class:`JaxnnError` when they do not fit.
       init: ``init(key, in_shape, dtype) -> (params, out_shape)``.
       forward: ``forward(params, x, mult) -> (y, cache)``. ``mult`` multiplies the layer's
-        input before anything else: a 0/1 dropout mask in training, the scalar 1 − p at test
+        input before anything else: a dropout mask in training, the scalar 1 − p at test
         time, or ``None`` (see ``dropout``).
       backward: ``backward(params, cache, g) -> (grads, g_x)``, hand-written: ``g`` is
         ∂C/∂y, ``grads`` has the structure of ``params`` and ``g_x`` = ∂C/∂x has x's shape.
-      dropout: ``dropout(key, x_shape, dtype, train) -> mult``: the input multiplier, a fresh
-        Bernoulli(1 − p) mask of ``x_shape`` when ``train``, 1 − p otherwise; ``None`` for a
-        layer without dropout.
-      weights: the keys of ``params`` that the L2 penalty covers (network3: every ``w``).
-      log_forward: output layers: ``log_forward(params, x, mult) -> ln y``, computed stably.
-      loss_backward: output layers: ``loss_backward(params, cache, y) -> (grads, g_x)``, the
-        hand-written gradient of the mean log-likelihood −(1/m)Σ_x Σ_j y_j ln a_j over the
-        batch, where it simplifies (δ = (a − y)/m for softmax).
+      dropout: ``dropout(key, x_shape, dtype, train, p=None) -> mult``: the input multiplier, a
+        fresh mask of ``x_shape`` when ``train``, its test-time counterpart otherwise; ``None``
+        for a layer built without dropout. ``p`` replaces the configured rate at run time (a
+        traced number, so sweeps can vary it without recompiling).
+      p_dropout: the configured rate of input dropout (0 for none).
+      weights: the keys of ``params`` that the weight penalty covers (every ``w``).
+      activation: output layers: the activation applied to ``z`` last, which the cost sees.
+      logits: output layers: ``logits(params, x, mult) -> (z, cache)``, the layer up to its
+        activation, so that the cost can work from z (BP1 and stable log-likelihoods).
+      backward_z: output layers: ``backward_z(params, cache, delta) -> (grads, g_x)`` from
+        δ = ∂C/∂z, hand-written (BP3, BP4 and BP2's wᵀδ).
     """
 
     name: str
@@ -70,9 +74,11 @@ class Layer(NamedTuple):
     forward: Callable[..., Tuple[Array, Any]]
     backward: Callable[..., Tuple[Any, Array]]
     dropout: Callable[..., Optional[Array]]
+    p_dropout: float = 0.0
     weights: Tuple[str, ...] = ("w",)
-    log_forward: Optional[Callable[..., Array]] = None
-    loss_backward: Optional[Callable[..., Tuple[Any, Array]]] = None
+    activation: Optional[Activation] = None
+    logits: Optional[Callable[..., Tuple[Array, Any]]] = None
+    backward_z: Optional[Callable[..., Tuple[Any, Array]]] = None
 
     @property
     def spec(self) -> Tuple[str, Dict[str, Any]]:
@@ -147,18 +153,25 @@ def _rate(p) -> float:
     return p
 
 
-def _input_dropout(p: float):
-    """network3's ``dropout_layer`` on a layer's input: keep each value with probability 1 − p
-    in training; scale by 1 − p at test time (as ``(1-p_dropout)*T.dot(inpt, w)``)."""
+DROPOUT_MODES = ("book", "inverted")
 
-    def dropout(key, x_shape, dtype, train: bool):
+
+def _input_dropout(p: float, mode: str = "book"):
+    """Dropout on a layer's input. ``"book"`` (network3's ``dropout_layer``, and network2's
+    form): keep each value with probability 1 − p in training and scale by 1 − p at test time
+    (as ``(1-p_dropout)*T.dot(inpt, w)``). ``"inverted"``: scale the kept values by 1/(1 − p) in
+    training and leave the test-time input alone."""
+
+    def dropout(key, x_shape, dtype, train: bool, rate=None):
         if p == 0.0:
             return None
+        keep = 1 - jnp.asarray(p if rate is None else rate, dtype)
         if not train:
-            return jnp.asarray(1.0 - p, dtype)
+            return keep if mode == "book" else None
         if key is None:
             raise JaxnnError("dropout in training needs a PRNG key: pass key=jax.random.key(...)")
-        return jax.random.bernoulli(key, 1.0 - p, x_shape).astype(dtype)
+        mask = jax.random.bernoulli(key, keep, x_shape).astype(dtype)
+        return mask / keep if mode == "inverted" else mask
 
     return dropout
 
@@ -172,10 +185,18 @@ def _rows(x):
     return x.reshape(x.shape[0], -1)
 
 
-def _dense_forward(params, x, mult, act: Activation):
-    z = _rows(_apply_mult(x, mult)) @ params["w"].T + params["b"]
-    a = act.fn(z)
-    return a, (x, mult, z, a)
+def _dense_logits(weights_first: bool):
+    """z = (x ⊙ mult) wᵀ + b, or the same product written (w (x ⊙ mult)ᵀ)ᵀ with
+    ``weights_first``: XLA then reads w in its stored layout, which saves sweeps a copy of
+    their stacked weights in every step (the rounding can differ in the last bits)."""
+
+    def logits(params, x, mult):
+        xm = _rows(_apply_mult(x, mult))
+        w = params["w"]
+        z = ((w @ xm.T).T if weights_first else xm @ w.T) + params["b"]
+        return z, (x, mult, z)
+
+    return logits
 
 
 def _dense_grads(params, x, mult, delta):
@@ -188,30 +209,40 @@ def _dense_grads(params, x, mult, delta):
     return grads, g_x
 
 
-def _dense_backward(act: Activation):
+def _dense_backward_z(params, cache, delta):
+    x, mult, _ = cache
+    return _dense_grads(params, x, mult, delta)
+
+
+def _dense(name, config, n_out, act: Activation, p: float, init: str, mode: str, weights_first: bool) -> Layer:
+    initializer = _initializers.get(init)
+    logits = _dense_logits(weights_first)
+
+    def layer_init(key, in_shape, dtype=jnp.float32):
+        return initializer.layer(key, math.prod(in_shape), n_out, dtype), (n_out,)
+
+    def forward(params, x, mult):
+        z, cache = logits(params, x, mult)
+        a = act.fn(z)
+        return a, (*cache, a)
+
     def backward(params, cache, g):
         x, mult, z, a = cache
         return _dense_grads(params, x, mult, act.vjp(z, a, g))
 
-    return backward
-
-
-def _dense_init(n_out: int, weight_scale: Optional[Callable[[int], float]]):
-    """network3's init: w from N(0, weight_scale(n_out)) and b from N(0, 1), or zeros (softmax)."""
-
-    def init(key, in_shape, dtype=jnp.float32):
-        n_in = math.prod(in_shape)
-        if weight_scale is None:
-            params = {"w": jnp.zeros((n_out, n_in), dtype), "b": jnp.zeros((n_out,), dtype)}
-        else:
-            kw, kb = jax.random.split(key)
-            params = {
-                "w": jax.random.normal(kw, (n_out, n_in), dtype) * jnp.asarray(weight_scale(n_out), dtype),
-                "b": jax.random.normal(kb, (n_out,), dtype),
-            }
-        return params, (n_out,)
-
-    return init
+    return Layer(
+        name=name,
+        config=config,
+        out_shape=lambda in_shape: (n_out,),
+        init=layer_init,
+        forward=forward,
+        backward=backward,
+        dropout=_input_dropout(p, mode),
+        p_dropout=p,
+        activation=act,
+        logits=logits,
+        backward_z=_dense_backward_z,
+    )
 
 
 def _activation(activation, elementwise: bool, layer: str) -> Activation:
@@ -224,76 +255,82 @@ def _activation(activation, elementwise: bool, layer: str) -> Activation:
     return act
 
 
-# -- FullyConnected: network3's FullyConnectedLayer
+def _mode(dropout: str) -> str:
+    return choice(dropout, DROPOUT_MODES, "dropout mode")
 
 
-def FullyConnected(n_out: int, activation="sigmoid", p_dropout: float = 0.0) -> Layer:
-    """network3's ``FullyConnectedLayer``: a = σ((x ⊙ mask) wᵀ + b), its input flattened per example.
+# -- FullyConnected: network3's FullyConnectedLayer, and every layer of network.py's and network2.py's networks
 
-    Weights are drawn from N(0, 1/√n_out) (network3; network2 uses 1/√n_in) and biases from
-    N(0, 1). With ``p_dropout`` the layer drops its *inputs* in training and scales them by
-    1 − p at test time, as network3 does.
+
+def FullyConnected(n_out: int, activation="sigmoid", p_dropout: float = 0.0, init: str = "network3",
+                   dropout: str = "book", weights_first: bool = False) -> Layer:
+    """A fully connected layer: a = σ((x ⊙ mask) wᵀ + b), its input flattened per example.
+
+    network3's ``FullyConnectedLayer`` with the defaults: weights drawn from N(0, 1/√n_out)
+    and biases from N(0, 1). network.py's and network2.py's networks are stacks of these layers
+    with ``init="large"`` or ``"default"`` (see :func:`jaxnn.mlp`). With ``p_dropout`` the
+    layer drops its *inputs* in training, which is the same as dropping the outputs of the
+    layer below.
 
     Args:
       n_out: the number of neurons.
-      activation: an activation name or record.
+      activation: an activation name or record (the output activation when it is the last layer).
       p_dropout: the probability of dropping each input in training.
+      init: the initializer (a registry name): ``"network3"``, ``"default"``, ``"large"``, ...
+      dropout: ``"book"`` (scale by 1 − p at test time, as network3) or ``"inverted"`` (scale
+        the kept inputs by 1/(1 − p) in training instead).
+      weights_first: write the product as (w xᵀ)ᵀ; the same arithmetic in another layout, which
+        sweeps use (see :func:`_dense_logits`).
     """
-    return _fully_connected(positive_int(n_out, "n_out"), _activation_get(activation), _rate(p_dropout))
+    act = _activation_get(activation)
+    return _fully_connected(positive_int(n_out, "n_out"), act, _rate(p_dropout), _initializers.get(init).name,
+                            _mode(dropout), bool(weights_first))
 
 
 @functools.lru_cache(maxsize=None)
-def _fully_connected(n_out: int, act: Activation, p: float) -> Layer:
-    return Layer(
-        name="fully_connected",
-        config=(("n_out", n_out), ("activation", act.name), ("p_dropout", p)),
-        out_shape=lambda in_shape: (n_out,),
-        init=_dense_init(n_out, lambda n: 1.0 / math.sqrt(n)),
-        forward=lambda params, x, mult: _dense_forward(params, x, mult, act),
-        backward=_dense_backward(act),
-        dropout=_input_dropout(p),
-    )
+def _fully_connected(n_out: int, act: Activation, p: float, init: str, mode: str, weights_first: bool) -> Layer:
+    config: Tuple[Tuple[str, Any], ...] = (("n_out", n_out), ("activation", act.name), ("p_dropout", p))
+    if init != "network3":
+        config += (("init", init),)
+    if mode != "book":
+        config += (("dropout", mode),)
+    if weights_first:
+        config += (("weights_first", True),)
+    return _dense("fully_connected", config, n_out, act, p, init, mode, weights_first)
 
 
 # -- Softmax: network3's SoftmaxLayer, the output layer
 
 
-def Softmax(n_out: int, p_dropout: float = 0.0) -> Layer:
+def Softmax(n_out: int, p_dropout: float = 0.0, weights_first: bool = False) -> Layer:
     """network3's ``SoftmaxLayer``: a = softmax((x ⊙ mask) wᵀ + b), zero-initialised.
 
     As the output layer of a network trained on the log-likelihood cost, its error is
-    δ = a − y (``loss_backward``), and ``log_forward`` gives ln a as a stable log-softmax.
+    δ = a − y (the cost's BP1), and the cost is computed stably from z as a log-softmax.
 
     Args:
       n_out: the number of classes.
       p_dropout: the probability of dropping each input in training.
+      weights_first: as in :func:`FullyConnected`.
     """
-    return _softmax(positive_int(n_out, "n_out"), _rate(p_dropout))
+    return _softmax(positive_int(n_out, "n_out"), _rate(p_dropout), bool(weights_first))
 
 
 @functools.lru_cache(maxsize=None)
-def _softmax(n_out: int, p: float) -> Layer:
-    act = _softmax_activation
+def _softmax(n_out: int, p: float, weights_first: bool) -> Layer:
+    config: Tuple[Tuple[str, Any], ...] = (("n_out", n_out), ("p_dropout", p))
+    if weights_first:
+        config += (("weights_first", True),)
+    return _dense("softmax", config, n_out, _softmax_activation, p, "zeros", "book", weights_first)
 
-    def log_forward(params, x, mult):
-        z = _rows(_apply_mult(x, mult)) @ params["w"].T + params["b"]
-        return jax.nn.log_softmax(z, axis=-1)
 
-    def loss_backward(params, cache, y):
-        x, mult, _, a = cache
-        return _dense_grads(params, x, mult, (a - y) / y.shape[0])  # δ^L = a − y, over the mean
-
-    return Layer(
-        name="softmax",
-        config=(("n_out", n_out), ("p_dropout", p)),
-        out_shape=lambda in_shape: (n_out,),
-        init=_dense_init(n_out, None),
-        forward=lambda params, x, mult: _dense_forward(params, x, mult, act),
-        backward=_dense_backward(act),
-        dropout=_input_dropout(p),
-        log_forward=log_forward,
-        loss_backward=loss_backward,
-    )
+def with_weights_first(layer: Layer) -> Layer:
+    """The same layer with its product written weights first, where it has the option."""
+    settings = dict(layer.config)
+    if layer.name in ("fully_connected", "softmax"):
+        settings["weights_first"] = True
+        return make_layer((layer.name, settings))
+    return layer
 
 
 # -- ConvPool: network3's ConvPoolLayer
@@ -448,7 +485,7 @@ def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
 
 fully_connected = layers.register(LayerType(
     "fully_connected", FullyConnected, {"n_out": 3, "activation": "sigmoid", "p_dropout": 0.0}, (2, 3, 3),
-    "network3's FullyConnectedLayer: σ(x wᵀ + b), dropout on its input",
+    "a fully connected layer (network3's FullyConnectedLayer; network.py's layers): σ(x wᵀ + b), dropout on its input",
 ))
 conv_pool = layers.register(LayerType(
     "conv_pool", ConvPool, {"filters": 3, "filter_size": 3, "pool_size": 2, "activation": "sigmoid"}, (2, 7, 8),
@@ -473,4 +510,5 @@ __all__ = [
     "make_layer",
     "max_pool",
     "max_pool_backward",
+    "with_weights_first",
 ]

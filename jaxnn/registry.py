@@ -13,9 +13,10 @@ returns one). Entry points are loaded lazily, the first time a registry is liste
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from importlib import metadata
-from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from jaxnn.errors import JaxnnError
 
@@ -137,7 +138,7 @@ class Registry(Generic[T]):
         families = [f"{n}({', '.join(f'{k}=...' for k in ex)})" for n, ex in sorted(self.families().items())]
         raise JaxnnError(
             f"unknown {self.kind} {name_or_item!r}: choose one of "
-            f"{', '.join(self.names() + families)}"
+            f"{', '.join(self.names() + families)}{did_you_mean(name_or_item, self.names())}"
         )
 
     def __contains__(self, name: str) -> bool:
@@ -149,6 +150,19 @@ class Registry(Generic[T]):
 
     def items(self) -> List[Tuple[str, T]]:
         return [(n, self._items[n]) for n in self.names()]
+
+
+def did_you_mean(value: Any, names: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``value`` is close to one of ``names``, else ``""``."""
+    if not isinstance(value, str):
+        return ""
+    names = list(names)
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    if not close:  # also catch case and punctuation slips: "Sigmoid", "cross_entropy"
+        norm = {n.lower().replace("_", "-"): n for n in names}
+        key = value.lower().replace("_", "-")
+        close = [norm[key]] if key in norm else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def family_name(base: str, params: Dict[str, float]) -> str:

@@ -12,7 +12,7 @@ several GPUs, or on one CPU split into host devices with
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import jax
 from jax.sharding import Mesh, PartitionSpec as P

@@ -19,6 +19,7 @@ networks over several devices (:mod:`jaxnn.sharding`)::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import time
 from typing import Dict, List, Optional, Sequence
@@ -27,12 +28,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import progress, sharding
+from jaxnn import optim, progress, sharding, validation
+from jaxnn.initializers import initializers
+from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
-from jaxnn import validation
-from jaxnn.initializers import check_sizes, init_params, initializers
-from jaxnn.network import make_model, require_differentiable
-from jaxnn.training import GATHER_BYTES, GATHER_STEPS, GRADIENTS, _pair, epoch_body, epoch_key, metrics_body
+from jaxnn.net import Network, init_network, net_metrics
+from jaxnn.training import EVAL_CHUNK, GATHER_BYTES, GATHER_STEPS, epoch_body, epoch_key, structure
 from jaxnn.validation import positive_float, positive_int
 
 
@@ -84,7 +85,7 @@ class SweepResult:
                  "|" + " --- |" * (len(by) + 2)]
         for setting, values in groups.items():
             sd = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
-            lines.append(f"| {' | '.join(f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
+            lines.append(f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
                          f"{', '.join(f'{v:.2f}' for v in values)} |")
         return "\n".join(lines)
 
@@ -114,16 +115,19 @@ def sweep(
     *,
     seeds: Sequence[int] = (0,),
     lmbda=0.0,
-    p_dropout=0.0,
+    p_dropout=None,
     evaluation_data=None,
     init: str = "default",
-    cost="quadratic",
-    activation="sigmoid",
+    cost=None,
+    activation=None,
     output_activation=None,
-    regularizer: str = "l2",
-    dropout: str = "book",
+    regularizer=None,
+    dropout=None,
     gradient: str = "backprop",
     momentum: float = 0.0,
+    shuffle: bool = True,
+    last_batch: str = "step",
+    lmbda_scale: str = "examples",
     monitor_training_cost: bool = False,
     dtype=jnp.float32,
     show_progress: bool = False,
@@ -131,8 +135,12 @@ def sweep(
 ) -> SweepResult:
     """Trains every combination of ``seeds`` × ``eta`` × ``lmbda`` × ``p_dropout`` at once.
 
-    ``eta``, ``lmbda`` and ``p_dropout`` each take a number or a list. Network i with seed s is
-    initialised from ``run_keys(s)[0]`` with ``init`` and shuffled by ``run_keys(s)[1]``, so it
+    ``sizes`` is a list of layer widths (network.py's and network2.py's networks, with the
+    components named as in :func:`jaxnn.sgd`) or any :class:`~jaxnn.net.Network`, a conv net
+    say. ``eta``, ``lmbda`` and ``p_dropout`` each take a number or a list; for a network,
+    ``p_dropout`` sets the rate of every layer built with dropout (default: the layers' own).
+    Network i with seed s is initialised from ``run_keys(s)[0]`` (with ``init`` for a list of
+    sizes, :func:`jaxnn.init_network` for a network) and shuffled by ``run_keys(s)[1]``, so it
     matches ``jaxnn.sgd`` run alone with those keys. The other arguments are as in
     :func:`jaxnn.sgd`; they are shared by all networks.
 
@@ -146,57 +154,66 @@ def sweep(
     extra data order, and on a CPU a sweep of many seeds with one network each can be slower
     than training them one after another (see docs/performance.md).
     """
-    sizes = check_sizes(sizes)
+    net = sizes if isinstance(sizes, Network) else None
     epochs = positive_int(epochs, "epochs", minimum=0)
     seeds = [positive_int(s, "seed", minimum=0) for s in validation.seeds(seeds)]
     etas = _values(eta, "eta", allow_zero=False)
     lmbdas = _values(lmbda, "lmbda")
-    ps = [validation.fraction(p, "p_dropout", "the probability of dropping a unit") for p in _values(p_dropout, "p_dropout")]
+    ps = None if p_dropout is None else _values(p_dropout, "p_dropout")
     momentum = validation.fraction(momentum, "momentum", "the momentum coefficient μ")
     dtype = validation.float_dtype(dtype)
-    validation.component(initializers, init)
-    validation.choice(gradient, tuple(GRADIENTS), "gradient")
-    make_model(activation, output_activation, cost, regularizer, dropout)  # every name checked, used or not
-    model = make_model(activation, output_activation, cost, regularizer if max(lmbdas) > 0 else "none",
-                       dropout if max(ps) > 0 else None)
-    require_differentiable(model)
-    x, y = _pair(training_data, "training_data", sizes)
-    n = len(x)
-    mini_batch_size = positive_int(mini_batch_size, "mini_batch_size")
-    if mini_batch_size > n:
-        raise JaxnnError(f"mini_batch_size {mini_batch_size} is larger than the {n} training examples: use at most {n}")
-    if evaluation_data is not None:
-        ex, ey = _pair(evaluation_data, "evaluation_data", sizes)
-        ex, ey = jnp.asarray(ex, dtype), jnp.asarray(ey) if ey.ndim == 1 else jnp.asarray(ey, dtype)
+    init = initializers.get(init).name
+    s = setup(None, training_data, mini_batch_size, net=net, sizes=None if net is not None else sizes,
+              components=dict(cost=cost, activation=activation, output_activation=output_activation,
+                              regularizer=regularizer, dropout=dropout),
+              lmbdas=lmbdas, p_dropouts=ps, gradient=gradient, evaluation_data=evaluation_data, shuffle=shuffle,
+              last_batch=last_batch, lmbda_scale=lmbda_scale, dtype=dtype, init=init)
+    ps = s.p_dropouts
+    n = s.n
 
-    configs = [dict(seed=s, eta=e, lmbda=l, p_dropout=p) for s, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
+    configs = [dict(seed=sd, eta=e, lmbda=l, p_dropout=p) for sd, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
     keys = [run_keys(c["seed"]) for c in configs]
-    params = jax.vmap(lambda k: init_params(k, sizes, init, dtype))(jnp.stack([k[0] for k in keys]))
+    params = jax.vmap(lambda k: init_network(k, s.net, dtype))(jnp.stack([k[0] for k in keys]))
     # The networks of one seed visit the data in the same order: they form a group that shares
     # each step's mini-batch, so vmap turns their first layers into one wide matrix product.
     groups = len(seeds)
-    shuffle_keys = jnp.stack([run_keys(s)[1] for s in seeds])
+    shuffle_keys = jnp.stack([run_keys(sd)[1] for sd in seeds])
     hp = {
-        "eta": jnp.asarray([c["eta"] for c in configs], dtype),
-        "reg_scale": jnp.asarray([c["lmbda"] / n for c in configs], dtype),
-        "p_dropout": jnp.asarray([c["p_dropout"] for c in configs], dtype),
-        "momentum": jnp.full(len(configs), momentum, dtype),
+        "reg_scale": jnp.asarray([s.reg_scale(c["lmbda"]) for c in configs], dtype),
+        "p_dropout": jnp.stack([s.rates(c["p_dropout"]) for c in configs]),
     }
-    x = jnp.asarray(x, dtype)
-    y = jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype)
+    transform = optim.book_transformation(momentum > 0)
+    etas_per_network = jnp.asarray([c["eta"] for c in configs], dtype)
+    opt_state = jax.vmap(lambda p, e: optim.book_state(transform, p, e, momentum))(params, etas_per_network)
+    x, y = s.x, s.y
     # Gather several mini-batches at once as jaxnn.sgd does, but keep the rows gathered for all
     # groups together within GATHER_BYTES: every group has its own order.
-    body = epoch_body(model, gradient, n, mini_batch_size, None, momentum > 0, weights_first=True,
-                      gather_steps=GATHER_STEPS, gather_bytes=GATHER_BYTES // groups)
+    body = epoch_body(structure(s.net, weights_first=True), s.gradient, n, s.mini_batch_size, transform,
+                      shuffle=s.shuffle, last_batch=s.last_batch, gather_steps=GATHER_STEPS,
+                      gather_bytes=GATHER_BYTES // groups)
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
     mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
     if mesh is not None:
         grouped = sharding.networks_over_devices(grouped, mesh, axis)
     run_epoch = jax.jit(lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
                         donate_argnums=0)
-    metrics = jax.jit(jax.vmap(metrics_body(model), in_axes=(0, None, None, 0, 0)))
-    state = (params, jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None)
-    if evaluation_data is not None:  # network2 scales the penalty by the evaluated set's size
+    metrics = jax.jit(jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0)))
+    chunk = None if s.net.sizes is not None else EVAL_CHUNK
+
+    def measure_all(params, data, reg_scale):
+        """Each network's (cost, correct) over a whole data set, in chunks for networks of images."""
+        xs, ys = data
+        step = chunk or len(xs)
+        parts = [metrics(params, xs[i:i + step], ys[i:i + step], reg_scale, hp["p_dropout"])
+                 for i in range(0, len(xs), step)]
+        if len(parts) == 1:
+            return parts[0]
+        weights = [min(step, len(xs) - i) / len(xs) for i in range(0, len(xs), step)]
+        return (sum(np.asarray(c) * w for (c, _), w in zip(parts, weights)), sum(np.asarray(k) for _, k in parts))
+
+    state = (params, opt_state)
+    if s.evaluation is not None:  # network2 scales the penalty by the evaluated set's size
+        ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([c["lmbda"] / len(ex) for c in configs], dtype)
     correct, tcost, seconds = [], [], []
     bar = progress.bar(epochs, f"sweep of {len(configs)}", enabled=show_progress)
@@ -207,12 +224,12 @@ def sweep(
             state = run_epoch(state, ekeys, x, y, hp)
             jax.block_until_ready(state)
             seconds.append(time.perf_counter() - start)
-            if evaluation_data is not None:
-                _, c = metrics(state[0], ex, ey, eval_reg_scale, hp["p_dropout"])
+            if s.evaluation is not None:
+                _, c = measure_all(state[0], s.evaluation, eval_reg_scale)
                 correct.append(np.asarray(c))
                 bar.set_postfix_str(f"best {100 * np.max(c) / len(ex):.2f}%")
             if monitor_training_cost:
-                tc, _ = metrics(state[0], x, y, hp["reg_scale"], hp["p_dropout"])
+                tc, _ = measure_all(state[0], (x, y), jnp.asarray([c["lmbda"] / n for c in configs], dtype))
                 tcost.append(np.asarray(tc))
             bar.update()
     finally:
@@ -221,7 +238,7 @@ def sweep(
         configs=configs,
         params=state[0],
         evaluation_correct=np.stack(correct, axis=1) if correct else np.zeros((len(configs), 0), int),
-        evaluation_size=0 if evaluation_data is None else len(ex),
+        evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]),
         training_cost=np.stack(tcost, axis=1) if tcost else None,
         seconds=seconds,
     )

@@ -1,10 +1,12 @@
-"""Mini-batch stochastic gradient descent, one jitted call per epoch.
+"""Mini-batch stochastic gradient descent for any network, one jitted call per epoch.
 
-Each epoch runs as a single compiled program: the data stay on the device, a fresh
-permutation is drawn from the epoch's key, ``lax.scan`` steps through the mini-batches
-(gathering them by index, 100 mini-batches at a time, so the data are never copied into
-shuffled order), and the parameters are donated so XLA updates them in place. Evaluation is a
-second jitted call.
+Each epoch runs as a single compiled program: the data stay on the device, the epoch's order
+is drawn from its key (or is the data's own order, as network3 visits it), ``lax.scan`` steps
+through the mini-batches (gathering them by index, 100 mini-batches at a time, so the data are
+never copied into shuffled order), and the training state is donated so XLA updates it in
+place. Every step is the layers' gradient (hand-written or ``jax.grad``) followed by an optax
+update: the book's rule (:func:`jaxnn.optim.book_sgd`) or any transformation passed as
+``optimizer=``. Evaluation is a second jitted call.
 """
 
 from __future__ import annotations
@@ -15,30 +17,21 @@ import hashlib
 import math
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import progress
-from jaxnn.backprop import model_backprop, model_backprop_per_example
+from jaxnn import optim, progress
+from jaxnn.backprop import GRADIENTS
+from jaxnn.checkpoint import load_checkpoint, save_checkpoint
 from jaxnn.errors import JaxnnError
-from jaxnn.initializers import sizes_of
-from jaxnn.network import (
-    Model,
-    dropout_masks,
-    feedforward,
-    make_model,
-    model_autodiff_grad,
-    penalty,
-    require_differentiable,
-    test_masks,
-)
+from jaxnn.history import History
+from jaxnn.layers import make_layer, with_weights_first
+from jaxnn.net import Network, masks, net_metrics, network
+from jaxnn._setup import Setup, setup
 from jaxnn.validation import (
-    as_inputs,
-    as_params,
-    as_targets,
     choice,
     fraction,
     optional_callable,
@@ -48,68 +41,26 @@ from jaxnn.validation import (
     writable_file,
 )
 
-#: The gradient paths, by name; each maps (model, params, x, y_one_hot) to the mean-cost gradient.
-GRADIENTS: Dict[str, Callable] = {
-    "backprop": model_backprop,
-    "autodiff": model_autodiff_grad,
-    "backprop-per-example": model_backprop_per_example,
-}
+#: Mini-batches gathered together by :func:`epoch_body` (``gather_steps``): 100 mini-batches of
+#: 10 are one 1,000-row gather of about 3 MB, which stays in cache while they are stepped through.
+GATHER_STEPS = 100
+#: ... but never more than this many bytes of gathered rows at once (large mini-batches gather fewer).
+GATHER_BYTES = 8 * 2**20
 
 
-@dataclasses.dataclass
-class History:
-    """What happened in each epoch of :func:`sgd`.
-
-    The four lists of network2's ``SGD`` are here as ``evaluation_cost``,
-    ``evaluation_correct``, ``training_cost`` and ``training_correct`` (each empty unless
-    monitored); :meth:`network2_lists` returns them in network2's order.
-
-    Attributes:
-      epoch: epoch numbers, from 0 as network.py prints them.
-      evaluation_correct: correctly classified evaluation examples per epoch.
-      evaluation_size: the number of evaluation examples.
-      evaluation_cost, training_cost: the regularized cost per epoch, network2's total_cost.
-      training_correct, training_size: the same for the training data.
-      eta: the learning rate used in each epoch (it changes under a schedule).
-      seconds: wall time of each epoch's training call (the first includes compilation).
-      stopped: why training ended before ``epochs``, or ``None``.
-    """
-
-    epoch: List[int] = dataclasses.field(default_factory=list)
-    evaluation_correct: List[int] = dataclasses.field(default_factory=list)
-    evaluation_size: int = 0
-    evaluation_cost: List[float] = dataclasses.field(default_factory=list)
-    training_cost: List[float] = dataclasses.field(default_factory=list)
-    training_correct: List[int] = dataclasses.field(default_factory=list)
-    training_size: int = 0
-    eta: List[float] = dataclasses.field(default_factory=list)
-    seconds: List[float] = dataclasses.field(default_factory=list)
-    stopped: Optional[str] = None
-
-    @property
-    def evaluation_accuracy(self) -> List[float]:
-        """Evaluation accuracy per epoch, as fractions."""
-        return [c / self.evaluation_size for c in self.evaluation_correct]
-
-    @property
-    def training_accuracy(self) -> List[float]:
-        """Training accuracy per epoch, as fractions."""
-        return [c / self.training_size for c in self.training_correct]
-
-    def best(self) -> Tuple[int, float]:
-        """The best epoch and its evaluation accuracy (the figure the book reports)."""
-        if not self.evaluation_correct:
-            raise JaxnnError("no evaluation accuracy was recorded (pass evaluation_data), so there is no best epoch")
-        i = int(np.argmax(self.evaluation_correct))
-        return self.epoch[i], self.evaluation_correct[i] / self.evaluation_size
-
-    def network2_lists(self):
-        """``(evaluation_cost, evaluation_accuracy, training_cost, training_accuracy)`` as network2
-        returns them (accuracies as counts)."""
-        return (self.evaluation_cost, self.evaluation_correct, self.training_cost, self.training_correct)
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+def structure(net: Network, weights_first: bool = False) -> Network:
+    """The network as the compiled epoch sees it: every dropout rate is a run-time number, so
+    layers with dropout are rebuilt with one placeholder rate and two runs that differ only in
+    their rates share one compilation. ``weights_first`` writes the dense products weights
+    first (sweeps)."""
+    layers = []
+    for layer in net.layers:
+        if layer.p_dropout > 0:
+            layer = make_layer((layer.name, {**dict(layer.config), "p_dropout": 0.5}))
+        layers.append(with_weights_first(layer) if weights_first else layer)
+    if tuple(layers) == net.layers:
+        return net
+    return network(layers, net.in_shape, net.cost, net.regularizer)
 
 
 def _gather_targets(y, idx, n_out, dtype):
@@ -119,59 +70,43 @@ def _gather_targets(y, idx, n_out, dtype):
     return yb.astype(dtype)
 
 
-def _book_sgd_update(params, grads, velocity, hp):
-    """w ← w − η∇C, or with momentum μ: v ← μv − η∇C, w ← w + v (the book's chapter 3 rule)."""
-    if velocity is None:
-        return jax.tree_util.tree_map(lambda p, g: p - hp["eta"] * g, params, grads), None
-    velocity = jax.tree_util.tree_map(lambda v, g: hp["momentum"] * v - hp["eta"] * g, velocity, grads)
-    return jax.tree_util.tree_map(jnp.add, params, velocity), velocity
-
-
-#: Mini-batches gathered together by :func:`epoch_body` (``gather_steps``): 100 mini-batches of
-#: 10 are one 1,000-row gather of about 3 MB, which stays in cache while they are stepped through.
-GATHER_STEPS = 100
-#: ... but never more than this many bytes of gathered rows at once (large mini-batches gather fewer).
-GATHER_BYTES = 8 * 2**20
-
-
-def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False,
-               weights_first: bool = False, gather_steps: int = 1, gather_bytes: int = GATHER_BYTES):
+def epoch_body(net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, *, shuffle: bool = True,
+               last_batch: str = "step", gather_steps: int = 1, gather_bytes: int = GATHER_BYTES):
     """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
 
-    ``hp`` holds the run-time numbers ``eta``, ``reg_scale`` (λ/n), ``p_dropout`` and ``momentum``,
-    so changing them never recompiles, and ``jax.vmap`` can batch them for sweeps. The
-    permutation is split into ``n // m`` full mini-batches, scanned, and, when ``m`` does not
-    divide ``n``, one last short mini-batch of ``n % m`` examples, stepped with η over its own
-    size exactly as network.py does. ``weights_first`` computes the forward products as (w @ aᵀ)ᵀ
-    for ``gradient="backprop"`` (sweeps use it). ``gather_steps`` > 1 gathers that many
-    mini-batches' rows in one indexing operation (at most ``gather_bytes`` of them) and then steps
-    through them as contiguous slices: the same examples in the same order, so the same results
-    bit for bit, with fewer and better-shaped gathers (``jaxnn.sgd`` uses :data:`GATHER_STEPS`;
-    see docs/performance.md).
+    ``hp`` holds the run-time numbers ``reg_scale`` (the penalty's factor, λ/n in network2) and
+    ``p_dropout`` (one dropout rate per layer), so changing them never recompiles, and
+    ``jax.vmap`` can batch them for sweeps; η lives in the optimizer state. The epoch's order
+    (a fresh permutation, or the data's own order without ``shuffle``) is split into ``n // m``
+    full mini-batches, which are scanned. When ``m`` does not divide ``n``, ``last_batch="step"``
+    takes one last short mini-batch of ``n % m`` examples, stepped with η over its own size as
+    network.py does; ``"drop"`` leaves those examples out, as network3 does.
+    ``gather_steps`` > 1 gathers that many mini-batches' rows in one indexing operation (at
+    most ``gather_bytes`` of them) and then steps through them as contiguous slices: the same
+    examples in the same order, so the same results bit for bit, with fewer and better-shaped
+    gathers (``jaxnn.sgd`` uses :data:`GATHER_STEPS`; see docs/performance.md).
     """
-    grad = (functools.partial(model_backprop, weights_first=True) if (weights_first and gradient == "backprop")
-            else GRADIENTS[gradient])
+    grad = GRADIENTS[gradient]
     m = mini_batch_size
     n_full, rem = divmod(n, m)
+    if last_batch == "drop":
+        rem = 0
 
     def sgd_step(state, xb, yb, hp, key):
         params, opt_state = state
-        masks = dropout_masks(model, params, key, hp["p_dropout"], xb.shape[0], xb.dtype)
-        g = grad(model, params, xb, yb, hp["reg_scale"], masks)
-        if optimizer is None:
-            return _book_sgd_update(params, g, opt_state if momentum else None, hp)
+        mults = masks(net, key, xb.shape[0], xb.dtype, train=True, p_dropout=hp["p_dropout"])
+        g = grad(net, params, xb, yb, hp["reg_scale"], mults)
         updates, opt_state = optimizer.update(g, opt_state, params)
-        return jax.tree_util.tree_map(jnp.add, params, updates), opt_state
+        return optim.apply(params, updates), opt_state
 
-    def gather(x, y, idx, n_out):
+    def gather(x, y, idx):
         xb = x[idx]
-        return xb, _gather_targets(y, idx, n_out, xb.dtype)
+        return xb, _gather_targets(y, idx, net.n_out, xb.dtype)
 
     def epoch(state, key, x, y, hp):
         perm_key, dropout_key = jax.random.split(key)
-        perm = jax.random.permutation(perm_key, n)
+        order = jax.random.permutation(perm_key, n) if shuffle else jnp.arange(n)
         hp = {k: jnp.asarray(v, x.dtype) for k, v in hp.items()}
-        n_out = state[0][-1]["w"].shape[0]
 
         def step(st, xb, yb, i):
             return sgd_step(st, xb, yb, hp, jax.random.fold_in(dropout_key, i))
@@ -179,9 +114,9 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
         def one_by_one(st, first, count):  # `count` mini-batches from mini-batch `first`, each gathered alone
             def body(st, inputs):
                 idx, i = inputs
-                return step(st, *gather(x, y, idx, n_out), i), None
+                return step(st, *gather(x, y, idx), i), None
 
-            batches = perm[first * m : (first + count) * m].reshape(count, m)
+            batches = order[first * m : (first + count) * m].reshape(count, m)
             return jax.lax.scan(body, st, (batches, first + jnp.arange(count)))[0]
 
         row_bytes = m * math.prod(x.shape[1:]) * x.dtype.itemsize
@@ -190,7 +125,7 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
         if n_groups:
             def group(st, inputs):  # one gather of g mini-batches, then g steps over its slices
                 idx, j = inputs
-                xg, yg = gather(x, y, idx, n_out)
+                xg, yg = gather(x, y, idx)
                 xg, yg = xg.reshape(g, m, *xg.shape[1:]), yg.reshape(g, m, *yg.shape[1:])
 
                 def body(st, inputs):
@@ -199,57 +134,51 @@ def epoch_body(model: Model, gradient: str, n: int, mini_batch_size: int, optimi
 
                 return jax.lax.scan(body, st, (xg, yg, j * g + jnp.arange(g)))[0], None
 
-            groups = perm[: n_groups * g * m].reshape(n_groups, g * m)
+            groups = order[: n_groups * g * m].reshape(n_groups, g * m)
             state, _ = jax.lax.scan(group, state, (groups, jnp.arange(n_groups)))
         if n_full - n_groups * g:
             state = one_by_one(state, n_groups * g, n_full - n_groups * g)
         if rem:
-            state = step(state, *gather(x, y, perm[n_full * m :], n_out), n_full)
+            state = step(state, *gather(x, y, order[n_full * m :]), n_full)
         return state
 
     return epoch
 
 
 @functools.lru_cache(maxsize=64)
-def epoch_fn(model: Model, gradient: str, n: int, mini_batch_size: int, optimizer=None, momentum: bool = False):
+def epoch_fn(net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, shuffle: bool = True,
+             last_batch: str = "step"):
     """:func:`epoch_body`, compiled, with the training state donated so XLA updates it in place."""
-    return jax.jit(epoch_body(model, gradient, n, mini_batch_size, optimizer, momentum, gather_steps=GATHER_STEPS),
-                   donate_argnums=0)
+    return jax.jit(epoch_body(net, gradient, n, mini_batch_size, optimizer, shuffle=shuffle, last_batch=last_batch,
+                              gather_steps=GATHER_STEPS), donate_argnums=0)
 
 
 @functools.lru_cache(maxsize=64)
-def evaluate_fn(model: Model):
-    """The compiled count of correct argmax predictions: ``f(params, x, labels, p_dropout) -> int``."""
-
-    def count(params, x, labels, p_dropout=0.0):
-        a = feedforward(model, params, x, test_masks(model, params, p_dropout, x.dtype))[1][-1]
-        return jnp.sum(jnp.argmax(a, axis=-1) == labels)
-
-    return jax.jit(count)
+def metrics_fn(net: Network):
+    """:func:`jaxnn.net.net_metrics`, compiled: ``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``."""
+    return jax.jit(functools.partial(net_metrics, net))
 
 
-def metrics_body(model: Model):
-    """``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``: network2's ``total_cost``
-    (mean cost plus (λ/n)·penalty) and ``accuracy`` in one pass."""
-
-    def metrics(params, x, y, reg_scale, p_dropout):
-        n_out = params[-1]["w"].shape[0]
-        masks = test_masks(model, params, p_dropout, x.dtype)
-        zs, acts = feedforward(model, params, x, masks)
-        labels = y if y.ndim == 1 else jnp.argmax(y, axis=-1)
-        yy = jax.nn.one_hot(y, n_out, dtype=x.dtype) if y.ndim == 1 else y.astype(x.dtype)
-        cost = jnp.mean(model.cost.fn(acts[-1], yy))
-        if model.regularizer.name != "none":
-            cost = cost + reg_scale * penalty(model, params)
-        return cost, jnp.sum(jnp.argmax(acts[-1], axis=-1) == labels)
-
-    return metrics
+#: Rows scored at once for networks of images (their feature maps are large); stacks of fully
+#: connected layers score a whole data set in one call.
+EVAL_CHUNK = 1000
 
 
-@functools.lru_cache(maxsize=64)
-def metrics_fn(model: Model):
-    """:func:`metrics_body`, compiled."""
-    return jax.jit(metrics_body(model))
+def measure(net: Network, params, x, y, reg_scale=0.0, p_dropout=None, chunk: Optional[int] = None):
+    """``(cost, correct)`` over a whole data set, in chunks of ``chunk`` rows (default: all of
+    them for a stack of fully connected layers, :data:`EVAL_CHUNK` otherwise)."""
+    fn = metrics_fn(net)
+    n = len(x)
+    chunk = chunk or (n if net.sizes is not None else EVAL_CHUNK)
+    if chunk >= n:
+        c, k = fn(params, x, y, reg_scale, p_dropout)
+        return float(c), int(k)
+    cost, correct = 0.0, 0
+    for i in range(0, n, chunk):
+        c, k = fn(params, x[i:i + chunk], y[i:i + chunk], reg_scale, p_dropout)
+        cost += float(c) * min(chunk, n - i) / n
+        correct += int(k)
+    return cost, correct
 
 
 @jax.jit
@@ -272,41 +201,30 @@ def epoch_order(key, epoch: int, n: int):
     return jax.random.permutation(jax.random.split(epoch_key(as_key(key), epoch))[0], n)
 
 
-def _pair(data, what, sizes):
-    try:
-        x, y = data
-    except (TypeError, ValueError):
-        raise JaxnnError(f"{what} must be a pair (x, y) of inputs and labels") from None
-    x = as_inputs(x, sizes[0], f"{what.split('_')[0]} inputs")
-    y = as_targets(y, len(x), sizes[-1], f"{what.split('_')[0]} labels")
-    return x, y
-
-
-def _run_config(sizes, x, y, mini_batch_size, model, gradient, lmbda, p_dropout, momentum, optimizer, eta0, key,
-                dtype, evaluating) -> dict:
+def _run_config(s: Setup, x, y, optimizer, key, lmbda, p_dropout, momentum, eta0) -> dict:
     """What a checkpoint must agree with before a run resumes from it (JSON-able)."""
     step = max(1, len(x) // 1000)
     digest = hashlib.blake2b(np.ascontiguousarray(x[::step]).tobytes() + np.ascontiguousarray(y).tobytes(),
                              digest_size=16).hexdigest()
     return {
-        "sizes": sizes, "n": int(len(x)), "data": digest, "mini_batch_size": mini_batch_size,
-        "activation": model.activation.name, "output_activation": model.output_activation.name,
-        "cost": model.cost.name, "regularizer": model.regularizer.name, "dropout": model.dropout,
-        "gradient": gradient, "lmbda": lmbda, "p_dropout": p_dropout, "momentum": momentum,
+        "network": s.describe(), "n": int(len(x)), "data": digest, "mini_batch_size": s.mini_batch_size,
+        "gradient": s.gradient, "lmbda": lmbda, "p_dropout": p_dropout, "momentum": momentum,
         "optimizer": None if optimizer is None else type(optimizer).__name__, "eta": eta0,
-        "key": np.asarray(jax.random.key_data(key)).tolist(), "dtype": str(np.dtype(dtype)), "evaluating": evaluating,
+        "key": np.asarray(jax.random.key_data(key)).tolist(), "dtype": str(np.dtype(s.dtype)),
+        "evaluating": s.evaluation is not None, "testing": s.test is not None, "shuffle": s.shuffle,
+        "last_batch": s.last_batch, "lmbda_scale": s.lmbda_scale,
     }
 
 
-def _divergence_message(epoch: int, model: Model, hp: dict) -> str:
+def _divergence_message(epoch: int, net: Network, eta: float, reg_scale: float) -> str:
     """One sentence naming the epoch and the likely cause of non-finite parameters."""
-    if model.regularizer.name == "l2" and hp["eta"] * hp["reg_scale"] > 2:
+    if net.regularizer.name == "l2" and eta * reg_scale > 2:
         # 1 − ηλ/n < −1: the L2 weight decay flips the weights' sign and grows them
         return (f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
-                f"(ηλ/n = {hp['eta'] * hp['reg_scale']:g} > 2 makes the weight decay overshoot; "
+                f"(ηλ/n = {eta * reg_scale:g} > 2 makes the weight decay overshoot; "
                 "make eta or lmbda smaller)")
     return (f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
-            f"(η = {hp['eta']:g} is likely too large for this network; try a smaller eta)")
+            f"(η = {eta:g} is likely too large for this network; try a smaller eta)")
 
 
 @dataclasses.dataclass
@@ -320,8 +238,8 @@ class _Stopping:
     best: int = -1
     since_best: int = 0
 
-    def update(self, correct: int, hp: dict) -> Optional[str]:
-        """Takes one epoch's correct count; may halve ``hp["eta"]``; returns why to stop, or None."""
+    def update(self, correct: int) -> "tuple[Optional[str], bool]":
+        """Takes one epoch's correct count; returns (why to stop or None, whether to halve η)."""
         if correct > self.best:
             self.best, self.since_best = correct, 0
         else:
@@ -329,40 +247,47 @@ class _Stopping:
         stopped = None
         if self.early_stopping and self.since_best >= self.early_stopping:
             stopped = f"early stopping: no better evaluation accuracy in {self.early_stopping} epochs"
-        if self.halve_eta_after and self.since_best >= self.halve_eta_after:
-            hp["eta"] /= 2
+        halve = bool(self.halve_eta_after and self.since_best >= self.halve_eta_after)
+        if halve:
             self.since_best = 0
-            if hp["eta"] < self.eta0 * self.min_eta_fraction * (1 - 1e-9):
-                stopped = f"learning-rate schedule: η fell below η₀·{self.min_eta_fraction:g}"
-        return stopped
+        return stopped, halve
+
+    def below_minimum(self, eta: float) -> Optional[str]:
+        if eta < self.eta0 * self.min_eta_fraction * (1 - 1e-9):
+            return f"learning-rate schedule: η fell below η₀·{self.min_eta_fraction:g}"
+        return None
 
 
 @dataclasses.dataclass
 class _Monitor:
-    """network2's four per-epoch measurements, each computed by one jitted call."""
+    """network2's four per-epoch measurements, and network3's test accuracy at the best validation epoch."""
 
-    metrics: Callable
+    net: Network
     evaluation: Optional[tuple]
     training: tuple
+    test: Optional[tuple]
     lmbda: float
-    p_dropout: float
+    p_dropout: Any
     evaluation_cost: bool
     evaluation_accuracy: bool
     training_cost: bool
     training_accuracy: bool
 
+    def _measure(self, params, data, reg_scale):
+        return measure(self.net, params, data[0], data[1], reg_scale, self.p_dropout)
+
     def record(self, history: History, params) -> List[str]:
         """Appends this epoch's measurements to ``history``; returns network2's lines for them."""
         lines = []
         if self.evaluation is not None and (self.evaluation_accuracy or self.evaluation_cost):
-            ex, ey = self.evaluation
-            c, correct = self.metrics(params, ex, ey, self.lmbda / len(ex), self.p_dropout)
+            ex, _ = self.evaluation
+            c, correct = self._measure(params, self.evaluation, self.lmbda / len(ex))
             history.evaluation_correct.append(int(correct))
             if self.evaluation_cost:
                 history.evaluation_cost.append(float(c))
         if self.training_cost or self.training_accuracy:
-            x, y = self.training
-            c, correct = self.metrics(params, x, y, self.lmbda / len(x), self.p_dropout)
+            x, _ = self.training
+            c, correct = self._measure(params, self.training, self.lmbda / len(x))
             if self.training_cost:
                 history.training_cost.append(float(c))
                 lines.append(f"Cost on training data: {float(c)}")
@@ -371,18 +296,33 @@ class _Monitor:
                 lines.append(f"Accuracy on training data: {int(correct)} / {len(x)}")
         if self.evaluation_cost and self.evaluation is not None:
             lines.append(f"Cost on evaluation data: {history.evaluation_cost[-1]}")
+        if self.test is not None:
+            best = max(history.evaluation_correct[:-1], default=-1) if history.evaluation_correct else None
+            if best is None or history.evaluation_correct[-1] >= best:  # network3 compares with >=
+                tx, _ = self.test
+                correct = self._measure(params, self.test, self.lmbda / len(tx))[1]
+                history.test_correct.append(int(correct))
+                lines.append(f"Accuracy on test data: {int(correct)} / {len(tx)}")
+            else:
+                history.test_correct.append(None)
         return lines
 
 
 def _epoch_lines(epoch: int, history: History, lines: List[str], monitor: _Monitor) -> List[str]:
     """The lines network.py (``Epoch j: k / n``) or network2.py prints after an epoch."""
     evaluated = monitor.evaluation is not None and (monitor.evaluation_accuracy or monitor.evaluation_cost)
-    if evaluated and not (monitor.evaluation_cost or monitor.training_cost or monitor.training_accuracy):
+    if evaluated and not (lines or monitor.evaluation_cost or monitor.training_cost or monitor.training_accuracy):
         return [f"Epoch {epoch}: {history.evaluation_correct[-1]} / {history.evaluation_size}"]
     out = [f"Epoch {epoch} training complete" if lines or evaluated else f"Epoch {epoch} complete", *lines]
     if evaluated:
         out.append(f"Accuracy on evaluation data: {history.evaluation_correct[-1]} / {history.evaluation_size}")
     return out
+
+
+#: network3's conventions, as :func:`sgd` options: the data visited in order, the incomplete last
+#: mini-batch dropped, and L2 scaled by λ over the number of mini-batches. Its report, the test
+#: accuracy at the best validation epoch, comes from passing ``test_data``.
+NETWORK3 = {"shuffle": False, "last_batch": "drop", "lmbda_scale": "mini-batches"}
 
 
 def sgd(
@@ -393,17 +333,22 @@ def sgd(
     eta: float,
     *,
     key,
+    net: Optional[Network] = None,
     evaluation_data=None,
-    cost="quadratic",
-    activation="sigmoid",
+    test_data=None,
+    cost=None,
+    activation=None,
     output_activation=None,
     gradient: str = "backprop",
     lmbda: float = 0.0,
-    regularizer: str = "l2",
-    p_dropout: float = 0.0,
-    dropout: str = "book",
+    regularizer=None,
+    p_dropout: Optional[float] = None,
+    dropout=None,
     momentum: float = 0.0,
     optimizer=None,
+    shuffle: bool = True,
+    last_batch: str = "step",
+    lmbda_scale: str = "examples",
     monitor_evaluation_cost: bool = False,
     monitor_evaluation_accuracy: bool = True,
     monitor_training_cost: bool = False,
@@ -418,34 +363,49 @@ def sgd(
     show_progress: bool = False,
     callback: Optional[Callable] = None,
 ):
-    """Trains a fully connected network by mini-batch SGD, as network.py's and network2.py's ``SGD``.
+    """Trains any network by mini-batch SGD, as network.py's, network2.py's and network3.py's ``SGD``.
 
-    Each epoch reshuffles the training data (from ``key``) and steps through mini-batches of
-    ``mini_batch_size`` with w ← w − η(∇C₀ + (λ/n)∂penalty/∂w), where ∇C₀ is the mean gradient
-    over the mini-batch and n the number of training examples: for L2 that is network2's
-    w ← (1 − ηλ/n)w − (η/m)Σ_x ∇C_x. When ``mini_batch_size`` does not divide n, the last
-    mini-batch of each epoch is short and steps with η over its own size, as in network.py.
+    Each epoch visits the training data in a fresh order (from ``key``) and steps through
+    mini-batches of ``mini_batch_size`` with w ← w − η(∇C₀ + (λ/n)∂penalty/∂w), where ∇C₀ is
+    the mean gradient over the mini-batch and n the number of training examples: for L2 that is
+    network2's w ← (1 − ηλ/n)w − (η/m)Σ_x ∇C_x. When ``mini_batch_size`` does not divide n, the
+    last mini-batch of each epoch is short and steps with η over its own size, as in network.py.
+    network3's conventions are options: ``**jaxnn.NETWORK3`` visits the data in order, drops the
+    incomplete mini-batch and scales L2 by λ/(n // m); ``test_data`` gives its report.
 
     Args:
-      params: initial parameters (from :func:`jaxnn.init_params`); not modified.
-      training_data: ``(x, y)`` with ``x`` of shape ``(n, sizes[0])`` and ``y`` integer labels
-        ``(n,)`` or target rows ``(n, sizes[-1])``.
+      params: initial parameters (from :func:`jaxnn.init_params` or :func:`jaxnn.init_network`);
+        not modified.
+      training_data: ``(x, y)`` with ``x`` of shape ``(n, n_in)`` (or images ``(n, *in_shape)``)
+        and ``y`` integer labels ``(n,)`` or target rows ``(n, n_out)``.
       epochs: the most passes over the training data.
       mini_batch_size: examples per gradient step (the book's m).
       eta: the learning rate η of the built-in SGD.
       key: a ``jax.random`` key (or integer seed) for the shuffles and dropout masks.
+      net: the :class:`~jaxnn.net.Network` (a conv net, say); without it, ``params`` are a stack of
+        fully connected layers with the components named below.
       evaluation_data: optional ``(x, labels)`` scored after every epoch (network.py's
-        ``test_data``, network2's ``evaluation_data``).
-      cost, activation, output_activation: components by registry name or record.
-      gradient: ``"backprop"`` (hand-written, matrix-based), ``"autodiff"`` (``jax.grad``) or
+        ``test_data``, network2's ``evaluation_data``, network3's ``validation_data``).
+      test_data: optional ``(x, labels)`` scored, as network3 does, in each epoch whose
+        evaluation accuracy is at least the best so far (``history.best_validation()``).
+      cost, activation, output_activation: components by registry name or record (without
+        ``net``; default quadratic cost, sigmoid everywhere).
+      gradient: ``"backprop"`` (hand-written, layer by layer), ``"autodiff"`` (``jax.grad``) or
         ``"backprop-per-example"`` (network.py's loop over examples).
       lmbda: the regularization parameter λ (0 for none).
-      regularizer: ``"l2"`` (network2's) or ``"l1"``, or any registered regularizer.
-      p_dropout: the probability of dropping each hidden unit in training (0 for none).
-      dropout: ``"book"`` (scale by 1 − p at test time, as network3) or ``"inverted"``.
+      regularizer: ``"l2"`` (network2's, the default) or ``"l1"``, or any registered regularizer.
+      p_dropout: the probability of dropping each hidden unit in training (without ``net``), or
+        the rate of every layer of ``net`` that was built with dropout.
+      dropout: without ``net``: ``"book"`` (scale by 1 − p at test time, as network3, the default)
+        or ``"inverted"``.
       momentum: the momentum coefficient μ of the built-in SGD (0 for plain SGD).
       optimizer: an ``optax.GradientTransformation`` to use instead of the built-in SGD; it
-        carries its own learning rate, so ``eta`` and ``momentum`` are then not used.
+        carries its own learning rate, so ``eta`` and ``momentum`` are then not used. Made with
+        ``optax.inject_hyperparams``, it can follow ``halve_eta_after`` too.
+      shuffle: draw a fresh order each epoch (``False``: the data's own order, as network3).
+      last_batch: ``"step"`` (a short last mini-batch, network.py) or ``"drop"`` (network3).
+      lmbda_scale: ``"examples"`` (the penalty's factor is λ/n, network2) or ``"mini-batches"``
+        (λ/(n // m), network3).
       monitor_*: which of network2's four per-epoch lists to record. Evaluation accuracy is
         recorded whenever evaluation data are given.
       early_stopping: stop after this many epochs without a new best evaluation accuracy.
@@ -461,19 +421,18 @@ def sgd(
       callback: called as ``callback(epoch, params, history)`` after each epoch.
 
     Returns:
-      ``(params, history)``: the trained parameters and a :class:`History`.
+      ``(params, history)``: the trained parameters and a :class:`~jaxnn.history.History`.
     """
-    sizes = as_params(params)
     eta = positive_float(eta, "eta")
     lmbda = positive_float(lmbda, "lmbda", allow_zero=True)
-    p_dropout = fraction(p_dropout, "p_dropout", "the probability of dropping a unit")
     momentum = fraction(momentum, "momentum", "the momentum coefficient μ")
     min_eta_fraction = fraction(min_eta_fraction, "min_eta_fraction", "the fraction of η₀ at which the schedule stops")
-    make_model(activation, output_activation, cost, regularizer, dropout)  # every name checked, used or not
-    model = make_model(activation, output_activation, cost, regularizer if lmbda > 0 else "none",
-                       dropout if p_dropout > 0 else None)
-    require_differentiable(model)
-    choice(gradient, tuple(GRADIENTS), "gradient")
+    s = setup(params, training_data, mini_batch_size, net=net, components=dict(
+        cost=cost, activation=activation, output_activation=output_activation, regularizer=regularizer,
+        dropout=dropout), lmbdas=[lmbda], p_dropouts=None if p_dropout is None else [p_dropout], gradient=gradient,
+        evaluation_data=evaluation_data, test_data=test_data, shuffle=shuffle, last_batch=last_batch,
+        lmbda_scale=lmbda_scale)
+    p_dropout = s.p_dropouts[0]
     choice(on_divergence, ("stop", "revert"), "on_divergence policy")
     optional_callable(callback, "callback")
     if checkpoint is not None:
@@ -482,57 +441,61 @@ def sgd(
         raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
     if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
         raise JaxnnError("optimizer must be an optax.GradientTransformation, e.g. optax.adam(1e-3)")
-    if optimizer is not None and (momentum or halve_eta_after):
-        raise JaxnnError("momentum and halve_eta_after apply to the built-in SGD: with optimizer=, "
-                         "put them in the optax transformation (e.g. optax.sgd(eta, momentum))")
+    if optimizer is not None and momentum:
+        raise JaxnnError("momentum applies to the built-in SGD: with optimizer=, put it in the optax "
+                         "transformation (e.g. optax.sgd(eta, momentum))")
     epochs = positive_int(epochs, "epochs", minimum=0)
     for name, value in (("early_stopping", early_stopping), ("halve_eta_after", halve_eta_after)):
         if value is not None:
             positive_int(value, name)
-    if (early_stopping or halve_eta_after) and evaluation_data is None:
+    if (early_stopping or halve_eta_after) and s.evaluation is None:
         raise JaxnnError("early_stopping and halve_eta_after watch the evaluation accuracy: pass evaluation_data")
     key = prng_key(key)
-    x, y = _pair(training_data, "training_data", sizes)
-    n = len(x)
-    mini_batch_size = positive_int(mini_batch_size, "mini_batch_size")
-    if mini_batch_size > n:
-        raise JaxnnError(
-            f"mini_batch_size {mini_batch_size} is larger than the {n} training examples: use at most {n}"
-        )
-    dtype = params[0]["w"].dtype
-    if evaluation_data is not None:
-        ex, ey = _pair(evaluation_data, "evaluation_data", sizes)
-        ex, ey = jnp.asarray(ex, dtype), jnp.asarray(ey) if ey.ndim == 1 else jnp.asarray(ey, dtype)
 
-    x = jnp.asarray(x, dtype)
-    y = jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype)
-    run_epoch = epoch_fn(model, gradient, n, mini_batch_size, optimizer, momentum > 0)
-    metrics = metrics_fn(model)
-    params = jax.tree_util.tree_map(jnp.array, params)  # a private copy: epochs donate it
-    if optimizer is not None:
-        opt_state = optimizer.init(params)
+    x, y, n = s.x, s.y, s.n
+    params = jax.tree_util.tree_map(lambda a: jnp.array(a, s.dtype), params)  # a private copy: epochs donate it
+    if optimizer is None:
+        transform = optim.book_transformation(momentum > 0)
+        opt_state = optim.book_state(transform, params, eta, momentum)
     else:
-        opt_state = jax.tree_util.tree_map(jnp.zeros_like, params) if momentum > 0 else None
-    hp = {"eta": eta, "reg_scale": lmbda / n, "p_dropout": p_dropout, "momentum": momentum}
-    history = History(evaluation_size=0 if evaluation_data is None else len(ey), training_size=n)
-    eta0 = eta
-    stopping = _Stopping(early_stopping, halve_eta_after, min_eta_fraction, eta0)
-    monitor = _Monitor(metrics, (ex, ey) if evaluation_data is not None else None, (x, y), lmbda, p_dropout,
-                       monitor_evaluation_cost, monitor_evaluation_accuracy or bool(early_stopping or halve_eta_after),
+        transform, opt_state = optimizer, optimizer.init(params)
+    if halve_eta_after and optim.learning_rate(opt_state) is None:
+        raise JaxnnError("halve_eta_after changes the learning rate in the optimizer's state: with optimizer=, build "
+                         "it with optax.inject_hyperparams (e.g. optax.inject_hyperparams(optax.sgd)(learning_rate=0.1))")
+    run_epoch = epoch_fn(structure(s.net), s.gradient, n, s.mini_batch_size, transform, s.shuffle, s.last_batch)
+    reg_scale = s.reg_scale(lmbda)
+    hp = {"reg_scale": reg_scale, "p_dropout": s.rates(p_dropout)}
+    history = History(evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]), training_size=n,
+                      test_size=0 if s.test is None else len(s.test[0]), steps_per_epoch=s.steps_per_epoch)
+
+    eta_now = eta  # the learning rate as the user's number; the optimizer state holds it in the run's dtype
+
+    def current_eta() -> float:
+        lr = optim.learning_rate(opt_state)
+        return eta_now if lr is None or optimizer is None else float(lr)
+
+    def halve_eta() -> None:
+        nonlocal opt_state, eta_now
+        eta_now = current_eta() / 2
+        opt_state = optim.with_learning_rate(opt_state, eta_now)
+
+    stopping = _Stopping(early_stopping, halve_eta_after, min_eta_fraction, current_eta())
+    monitor = _Monitor(s.net, s.evaluation, (x, y), s.test, lmbda if s.lmbda_scale == "examples" else 0.0,
+                       hp["p_dropout"], monitor_evaluation_cost,
+                       monitor_evaluation_accuracy or bool(early_stopping or halve_eta_after) or s.test is not None,
                        monitor_training_cost, monitor_training_accuracy)
     start_epoch = 0
+    config = None
     if checkpoint is not None:
-        from jaxnn.checkpoint import load_checkpoint
-
-        config = _run_config(sizes, x, y, mini_batch_size, model, gradient, lmbda, p_dropout, momentum,
-                             optimizer, eta0, key, dtype, evaluation_data is not None)
+        config = _run_config(s, x, y, optimizer, key, lmbda, p_dropout, momentum, eta)
         if resume and Path(checkpoint).is_file():
             params, opt_state, _, meta = load_checkpoint(checkpoint, params_like=params, opt_state_like=opt_state,
                                                          config=config)
             params = jax.tree_util.tree_map(jnp.asarray, params)
             opt_state = jax.tree_util.tree_map(jnp.asarray, opt_state)
             history = History(**meta["history"])
-            hp["eta"], stopping.best, stopping.since_best = meta["eta"], meta["best"], meta["since_best"]
+            stopping.best, stopping.since_best = meta["best"], meta["since_best"]
+            eta_now = meta["eta"]
             start_epoch = meta["epoch"] + 1
             if history.stopped:
                 start_epoch = epochs  # that run had already ended
@@ -549,11 +512,14 @@ def sgd(
             jax.block_until_ready(params)
             history.seconds.append(time.perf_counter() - start)
             if not bool(_all_finite(params)):
-                msg = _divergence_message(j, model, hp)
+                msg = _divergence_message(j, s.net, current_eta(), reg_scale)
                 if on_divergence == "revert":
                     params, opt_state = good
-                    hp["eta"] /= 2
-                    bar.write(f"{msg}; reverted to epoch {j - 1} and halved η to {hp['eta']:g}")
+                    if optim.learning_rate(opt_state) is not None:
+                        halve_eta()
+                        bar.write(f"{msg}; reverted to epoch {j - 1} and halved η to {current_eta():g}")
+                    else:
+                        bar.write(f"{msg}; reverted to epoch {j - 1}")
                     continue
                 params = good
                 history.stopped = msg + "; kept the last good parameters"
@@ -562,7 +528,7 @@ def sgd(
             if on_divergence == "stop":
                 good = None
             history.epoch.append(j)
-            history.eta.append(hp["eta"])
+            history.eta.append(current_eta())
             lines = monitor.record(history, params)
             if verbose:
                 for line in _epoch_lines(j, history, lines, monitor):
@@ -573,12 +539,15 @@ def sgd(
             if callback is not None:
                 callback(j, params, history)
             if history.evaluation_correct:
-                history.stopped = stopping.update(history.evaluation_correct[-1], hp) or history.stopped
+                stopped, halve = stopping.update(history.evaluation_correct[-1])
+                if halve:
+                    halve_eta()
+                    stopped = stopping.below_minimum(current_eta()) or stopped
+                history.stopped = stopped or history.stopped
             if checkpoint is not None:
-                from jaxnn.checkpoint import save_checkpoint
-
-                save_checkpoint(checkpoint, params=params, opt_state=opt_state, key=key, epoch=j, eta=hp["eta"],
-                                history=history.as_dict(), config=config, best=stopping.best, since_best=stopping.since_best)
+                save_checkpoint(checkpoint, params=params, opt_state=opt_state, key=key, epoch=j, eta=current_eta(),
+                                history=history.as_dict(), config=config, best=stopping.best,
+                                since_best=stopping.since_best)
             if history.stopped:
                 break
     finally:
@@ -586,4 +555,5 @@ def sgd(
     return params, history
 
 
-__all__ = ["GRADIENTS", "History", "epoch_body", "epoch_fn", "epoch_key", "evaluate_fn", "metrics_fn", "sgd"]
+__all__ = ["GATHER_BYTES", "GATHER_STEPS", "GRADIENTS", "NETWORK3", "epoch_body", "epoch_fn", "epoch_key",
+           "epoch_order", "measure", "metrics_fn", "sgd", "structure"]

@@ -9,11 +9,15 @@ Both searches run as one vmapped sweep each.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Iterable, List, Sequence
 
+import jax
 import numpy as np
 
+from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
+from jaxnn.net import Network, net_metrics
 from jaxnn.sweep import SweepResult, sweep
 from jaxnn.validation import positive_float, positive_int
 
@@ -74,22 +78,12 @@ def _numbers(values, name, allow_zero) -> List[float]:
 
 
 def _initial_cost(res: SweepResult, sizes, training_data, kwargs) -> np.ndarray:
-    """Each network's training cost before its first step."""
-    import jax
-    import jax.numpy as jnp
-
-    from jaxnn.network import make_model
-    from jaxnn.training import metrics_body
-
-    model = make_model(kwargs.get("activation", "sigmoid"), kwargs.get("output_activation"),
-                       kwargs.get("cost", "quadratic"))
-    from jaxnn.training import _pair
-
-    x, y = _pair(training_data, "training_data", list(sizes))
-    x = jnp.asarray(x, jnp.float32)
-    y = jnp.asarray(y)
-    f = jax.jit(jax.vmap(metrics_body(model), in_axes=(0, None, None, None, None)))
-    c, _ = f(res.params, x, y, 0.0, 0.0)
+    """Each network's training cost before its first step (without the penalty)."""
+    net = sizes if isinstance(sizes, Network) else None
+    components = {k: kwargs.get(k) for k in ("cost", "activation", "output_activation")} if net is None else {}
+    s = setup(None, training_data, 1, net=net, sizes=None if net is not None else sizes, components=components)
+    f = jax.jit(jax.vmap(functools.partial(net_metrics, s.net), in_axes=(0, None, None, None, None)))
+    c, _ = f(res.params, s.x, s.y, 0.0, None)
     return np.asarray(c)
 
 

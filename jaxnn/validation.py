@@ -10,15 +10,15 @@ not known yet, and checking them there would break tracing.
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 
 from jaxnn.errors import JaxnnError
+from jaxnn.registry import did_you_mean
 
 #: The PRNG implementation of every key jaxnn makes from an integer seed, pinned so that a global
 #: ``jax_default_prng_impl`` setting (or the JAX_DEFAULT_PRNG_IMPL variable) cannot change a run.
@@ -33,17 +33,6 @@ def _is_tracer(x) -> bool:
     return isinstance(x, jax.core.Tracer)
 
 
-def did_you_mean(value, names: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` when ``value`` is close to one of ``names``, else ``""``."""
-    if not isinstance(value, str):
-        return ""
-    close = difflib.get_close_matches(value, list(names), n=1, cutoff=0.6)
-    if not close:  # also catch case and punctuation slips: "Sigmoid", "cross_entropy"
-        norm = {n.lower().replace("_", "-"): n for n in names}
-        close = [norm[value.lower().replace("_", "-")]] if value.lower().replace("_", "-") in norm else []
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def choice(value, choices: Sequence, name: str):
     """``value`` when it is one of ``choices``; otherwise an error listing them, with the closest."""
     try:
@@ -55,18 +44,6 @@ def choice(value, choices: Sequence, name: str):
         shown = ", ".join(repr(c) for c in choices)
         raise JaxnnError(f"unknown {name} {value!r}: choose one of {shown}{did_you_mean(value, names)}")
     return value
-
-
-def component(registry, value):
-    """``registry.get(value)``, with a "did you mean" hint for a misspelt name."""
-    try:
-        return registry.get(value)
-    except JaxnnError as exc:
-        if isinstance(value, str) and str(exc).startswith("unknown"):
-            hint = did_you_mean(value, registry.names())
-            if hint:
-                raise JaxnnError(f"{exc}{hint}") from None
-        raise
 
 
 def as_inputs(x, n_in: int, what: str = "inputs") -> np.ndarray:
@@ -91,6 +68,33 @@ def as_inputs(x, n_in: int, what: str = "inputs") -> np.ndarray:
         raise JaxnnError(f"{what} are empty: pass at least one example")
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).any(axis=1).sum())
+        raise JaxnnError(f"{what} contain NaN or infinite values in {bad} rows: clean or drop those rows first")
+    return x
+
+
+def as_examples(x, in_shape, what: str = "inputs") -> np.ndarray:
+    """Checks inputs for a network whose examples have shape ``in_shape``: rows ``(m, n_in)``
+    for a fully connected network, or rows ``(m, prod(in_shape))`` or examples ``(m, *in_shape)``
+    for a network of images."""
+    in_shape = tuple(in_shape)
+    if len(in_shape) == 1:
+        return as_inputs(x, in_shape[0], what)
+    try:
+        x = np.asarray(x)
+    except Exception as exc:
+        raise JaxnnError(f"{what} must be an array of images {in_shape}: {exc}") from None
+    size = math.prod(in_shape)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise JaxnnError(f"{what} must be a numeric array, got dtype {x.dtype}")
+    if x.ndim < 1 or x.shape[1:] not in ((size,), in_shape):
+        raise JaxnnError(
+            f"expected {what} of shape (m, {size}) or (m, {', '.join(map(str, in_shape))}) for "
+            f"in_shape={in_shape}, got {x.shape}"
+        )
+    if x.shape[0] == 0:
+        raise JaxnnError(f"{what} are empty: pass at least one example")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int((~np.isfinite(x.reshape(len(x), -1))).any(axis=1).sum())
         raise JaxnnError(f"{what} contain NaN or infinite values in {bad} rows: clean or drop those rows first")
     return x
 
@@ -133,28 +137,105 @@ def as_labels(labels, m: int, n_out: int, what: str = "labels") -> np.ndarray:
     return y if y.ndim == 1 else np.argmax(y, axis=1).astype(np.int32)
 
 
-def as_params(params, what: str = "params") -> list:
-    """Checks a network's parameters: layers that fit together, float dtype, finite values.
+#: The most parameters a network may have (about 8 GiB in float32): larger sizes are a typo.
+MAX_PARAMETERS = 1 << 31
+#: The widest layer a model file may declare.
+MAX_WIDTH = 1 << 24
 
-    Returns the layer sizes.
+
+def check_sizes(sizes, bad: Optional[str] = None) -> List[int]:
+    """The one check of a layer-size list such as [784, 30, 10]; returns it as ints.
+
+    With ``bad`` (a sentence naming a file), the sizes were read from that file and the
+    message says the file is at fault; otherwise they came from the caller.
     """
-    from jaxnn.initializers import sizes_of
-
-    sizes = sizes_of(params)
-    for l, layer in enumerate(params):
-        for k in ("w", "b"):
-            a = layer[k]
-            dtype = getattr(a, "dtype", None)
-            if dtype is None or not np.issubdtype(np.dtype(dtype), np.floating):
-                raise JaxnnError(
-                    f"{what}[{l}]['{k}'] has dtype {dtype}: parameters must be floats, e.g. from jaxnn.init_params"
-                )
-            if not _is_tracer(a) and not np.isfinite(np.asarray(a)).all():
-                raise JaxnnError(
-                    f"{what}[{l}]['{k}'] holds NaN or infinite values: start from finite parameters "
-                    "(e.g. jaxnn.init_params, or the last good checkpoint)"
-                )
+    ok = not isinstance(sizes, (str, bytes)) and isinstance(sizes, (list, tuple))
+    ok = ok and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes)
+    if bad is not None:
+        if not ok or len(sizes) < 2 or not all(0 < s < MAX_WIDTH for s in sizes):
+            raise JaxnnError(f"{bad}: 'sizes' must be a list of positive integers, got {sizes!r}")
+    elif not ok:
+        raise JaxnnError(f"sizes must be a list of layer widths such as [784, 30, 10], got {sizes!r}")
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2:
+        raise JaxnnError(f"sizes needs at least an input and an output layer, such as [784, 30, 10]; got {sizes}")
+    if any(s < 1 for s in sizes):
+        raise JaxnnError(f"every layer needs at least one neuron; got sizes {sizes}")
+    n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n > MAX_PARAMETERS:
+        if bad is not None:
+            raise JaxnnError(f"{bad}: it declares more than {MAX_PARAMETERS:,} parameters")
+        raise JaxnnError(f"sizes {sizes} would need {n:,} parameters, more than {MAX_PARAMETERS:,}: use smaller layers")
     return sizes
+
+
+def sizes_of(params, what: str = "params", floats: bool = False, finite: bool = False) -> List[int]:
+    """Reads the layer sizes back from a fully connected network's parameters, checking that
+    consecutive layers fit; with ``floats`` that every array is a float array, and with
+    ``finite`` that it holds no NaN or infinity (tracers are let through)."""
+    if not isinstance(params, (list, tuple)) or not params:
+        raise JaxnnError(f"{what} must be a non-empty list of {{'w', 'b'}} layer records; see jaxnn.init_params")
+    sizes: List[int] = []
+    for l, layer in enumerate(params):
+        try:
+            w, b = layer["w"], layer["b"]
+        except (KeyError, TypeError, IndexError):
+            raise JaxnnError(f"{what}[{l}] must be a record {{'w': (n_out, n_in), 'b': (n_out,)}}") from None
+        if getattr(w, "ndim", None) != 2 or getattr(b, "ndim", None) != 1 or w.shape[0] != b.shape[0]:
+            raise JaxnnError(
+                f"{what}[{l}] has w {getattr(w, 'shape', '?')} and b {getattr(b, 'shape', '?')}; "
+                "expected w (n_out, n_in) and b (n_out,)"
+            )
+        if sizes and sizes[-1] != w.shape[1]:
+            raise JaxnnError(
+                f"{what}[{l}]['w'] takes {w.shape[1]} inputs but layer {l} has {sizes[-1]} outputs: "
+                "the layers do not fit together (mismatched sizes)"
+            )
+        if not sizes:
+            sizes.append(int(w.shape[1]))
+        sizes.append(int(w.shape[0]))
+        for k, a in (("w", w), ("b", b)):
+            if floats or finite:
+                float_array(a, f"{what}[{l}]['{k}']")
+            if finite:
+                finite_array(a, f"{what}[{l}]['{k}']")
+    return sizes
+
+
+def float_array(a, what: str) -> None:
+    dtype = getattr(a, "dtype", None)
+    if dtype is None or not np.issubdtype(np.dtype(dtype), np.floating):
+        raise JaxnnError(f"{what} has dtype {dtype}: parameters must be floats, e.g. from jaxnn.init_params")
+
+
+def finite_array(a, what: str) -> None:
+    if not _is_tracer(a) and not np.isfinite(np.asarray(a)).all():
+        raise JaxnnError(
+            f"{what} holds NaN or infinite values: start from finite parameters "
+            "(e.g. jaxnn.init_params, or the last good checkpoint)"
+        )
+
+
+def as_params(params, what: str = "params") -> List[int]:
+    """Checks a fully connected network's parameters (layers that fit together, float dtype,
+    finite values); returns the layer sizes."""
+    return sizes_of(params, what, floats=True, finite=True)
+
+
+def as_tree(params, what: str = "params") -> None:
+    """Checks any network's parameters: float arrays, finite values."""
+    leaves = _leaves(params)
+    if not leaves:
+        raise JaxnnError(f"{what} must be a non-empty list with one record of arrays per layer; see jaxnn.init_network")
+    for path, a in leaves:
+        float_array(a, f"{what}{path}")
+        finite_array(a, f"{what}{path}")
+
+
+def _leaves(params):
+    import jax
+
+    return [(jax.tree_util.keystr(path), a) for path, a in jax.tree_util.tree_leaves_with_path(params)]
 
 
 def positive_int(value, name: str, minimum: int = 1) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jaxnn
-from jaxnn import io
+from jaxnn import modelfile
 from jaxnn.book import _facade, mnist_loader, network, network2
 
 SAMPLE = Path(__file__).parent / "data" / "network2_sample.json"
@@ -392,7 +392,7 @@ def test_the_original_network2s_sample_scores_9261(mnist):
     net = network2.load(SAMPLE)
     assert net.sizes == [784, 20, 10] and net.cost is network2.CrossEntropyCost
     assert net.accuracy(test_data) == 9261
-    params, meta = io.load_network2(SAMPLE)
+    params, meta = modelfile.load_network2(SAMPLE)
     assert meta["cost"] == "cross-entropy" and meta["network2_cost"] == "CrossEntropyCost"
     test = jaxnn.load_mnist().test
     assert jaxnn.evaluate(params, test.x, test.y) == 9261
@@ -411,12 +411,12 @@ def test_training_continues_from_the_sample(mnist, capsys):
 
 def test_save_network2_refuses_nan_and_unknown_costs(tmp_path):
     params = [{"w": np.ones((3, 4)), "b": np.zeros(3)}]
-    path = io.save_network2(tmp_path / "n.json", params, "cross-entropy")
+    path = modelfile.save_network2(tmp_path / "n.json", params, "cross-entropy")
     good = path.read_bytes()
     with pytest.raises(jaxnn.JaxnnError, match="NaN"):
-        io.save_network2(path, [{"w": np.full((3, 4), np.nan), "b": np.zeros(3)}], "CrossEntropyCost")
+        modelfile.save_network2(path, [{"w": np.full((3, 4), np.nan), "b": np.zeros(3)}], "CrossEntropyCost")
     with pytest.raises(jaxnn.JaxnnError, match="unknown cost 'log-likelihood'"):
-        io.save_network2(path, params, "log-likelihood")
+        modelfile.save_network2(path, params, "log-likelihood")
     assert path.read_bytes() == good
 
 
@@ -454,7 +454,7 @@ def test_bad_network2_files_are_clear_errors(tmp_path, text, message):
     path = tmp_path / "bad.json"
     path.write_text(text)
     with pytest.raises(jaxnn.JaxnnError, match=message):
-        io.load_network2(path)
+        modelfile.load_network2(path)
     with pytest.raises(jaxnn.JaxnnError, match=message):
         network2.load(path)
 
@@ -464,7 +464,7 @@ def test_a_missing_network2_file_is_a_clear_error(tmp_path):
         network2.load(tmp_path / "nothing.json")
     path = tmp_path / "ok.json"
     path.write_text(json.dumps(_good()))
-    params, meta = io.load_network2(path)
+    params, meta = modelfile.load_network2(path)
     assert meta["sizes"] == [2, 3, 1] and params[1]["b"].shape == (1,) and params[0]["w"].dtype == np.float64
 
 
@@ -592,8 +592,8 @@ def test_best_epoch_bookkeeping_follows_network3(shared, capsys, monkeypatch):
     training_data, validation_data, test_data = shared
     net = Network([FullyConnectedLayer(n_in=784, n_out=30), SoftmaxLayer(n_in=30, n_out=10)], 10, seed=0)
     accuracies = iter([0.5, 0.75, 0.25, 0.5, 0.625, 0.125])  # validation, [test,] ...: exact in binary
-    monkeypatch.setattr(net, "_accuracy", lambda params, x, y: next(accuracies))
-    net.SGD(training_data[:6000], 4, 10, 0.1, validation_data[:100], test_data[:100])  # 600 mini-batches an epoch
+    monkeypatch.setattr(jaxnn.training, "measure", lambda net, params, x, y, *rest: (0.0, round(next(accuracies) * len(x))))
+    net.SGD(training_data[:6000], 4, 10, 0.1, validation_data[:200], test_data[:200])  # 600 mini-batches an epoch
     assert _lines(capsys) == [
         "Training mini-batch number 0",
         "Epoch 0: validation accuracy 50.00%", "This is the best validation accuracy to date.",
@@ -608,7 +608,7 @@ def test_best_epoch_bookkeeping_follows_network3(shared, capsys, monkeypatch):
         "Best validation accuracy of 50.00% obtained at iteration 1799",
         "Corresponding test accuracy of 62.50%",
     ]
-    assert net.history.validation_accuracy == [0.5, 0.25, 0.5, 0.125]
+    assert net.history.evaluation_accuracy == [0.5, 0.25, 0.5, 0.125]
     assert net.history.test_accuracy == [0.75, None, 0.625, None]
 
 

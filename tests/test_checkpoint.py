@@ -14,26 +14,36 @@ import numpy as np
 import pytest
 
 import jaxnn
+from jaxnn import optim
 from jaxnn.checkpoint import load_checkpoint, save_checkpoint
 
 SCRIPT = textwrap.dedent("""
     import sys, jax, numpy as np, jaxnn
     d = jaxnn.load_mnist()
-    train = jaxnn.Split(d.training.x[:3000], d.training.y[:3000])
-    params = jaxnn.init_params(jax.random.key(0), [784, 20, 10])
-    checkpoint, epochs = sys.argv[1], int(sys.argv[2])
-    trained, h = jaxnn.sgd(params, train, epochs, 1, 0.05, key=7, cost="cross-entropy", momentum=0.5,
-                           p_dropout=0.2, lmbda=1.0, evaluation_data=(d.test.x[:500], d.test.y[:500]),
-                           checkpoint=checkpoint if checkpoint != "-" else None, resume=checkpoint != "-")
+    checkpoint, epochs, kind = sys.argv[1], int(sys.argv[2]), sys.argv[4]
+    resume = dict(checkpoint=checkpoint if checkpoint != "-" else None, resume=checkpoint != "-")
+    evaluation = (d.test.x[:500], d.test.y[:500])
+    if kind == "mlp":
+        train = jaxnn.Split(d.training.x[:3000], d.training.y[:3000])
+        params = jaxnn.init_params(jax.random.key(0), [784, 20, 10])
+        trained, h = jaxnn.sgd(params, train, epochs, 1, 0.05, key=7, cost="cross-entropy", momentum=0.5,
+                               p_dropout=0.2, lmbda=1.0, evaluation_data=evaluation, **resume)
+    else:  # a conv net with dropout, L2 and momentum, shuffled: every piece of state a resume must restore
+        train = jaxnn.Split(d.training.x[:4000], d.training.y[:4000])
+        net = jaxnn.conv_net([jaxnn.ConvPool(6, 5, activation="relu"), jaxnn.FullyConnected(30, p_dropout=0.2),
+                              jaxnn.Softmax(10, p_dropout=0.1)], (1, 28, 28))
+        params = jaxnn.init_network(jax.random.key(0), net)
+        trained, h = jaxnn.sgd(params, train, epochs, 5, 0.05, key=7, net=net, momentum=0.5, lmbda=0.5,
+                               evaluation_data=evaluation, test_data=evaluation, **resume)
     np.savez(sys.argv[3], *[np.asarray(l) for l in jax.tree_util.tree_leaves(trained)],
              correct=np.array(h.evaluation_correct), epochs=np.array(h.epoch))
 """)
 
 
-def _run(tmp_path, checkpoint, out, epochs=4, **kw):
+def _run(tmp_path, checkpoint, out, epochs=4, kind="mlp", **kw):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    return subprocess.Popen([sys.executable, str(script), str(checkpoint), str(epochs), str(out)], **kw)
+    return subprocess.Popen([sys.executable, str(script), str(checkpoint), str(epochs), str(out), kind], **kw)
 
 
 def _epoch_in(checkpoint):
@@ -45,12 +55,13 @@ def _epoch_in(checkpoint):
         return -1
 
 
-def test_sigkill_mid_training_then_resume_is_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("kind", ["mlp", "conv"])
+def test_sigkill_mid_training_then_resume_is_bit_for_bit(tmp_path, kind):
     reference = tmp_path / "reference.npz"
-    assert _run(tmp_path, "-", reference).wait(timeout=600) == 0
+    assert _run(tmp_path, "-", reference, kind=kind).wait(timeout=600) == 0
 
     ckpt = tmp_path / "run.ckpt"
-    proc = _run(tmp_path, ckpt, tmp_path / "unused.npz")
+    proc = _run(tmp_path, ckpt, tmp_path / "unused.npz", kind=kind)
     deadline = time.time() + 600
     while _epoch_in(ckpt) < 1 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -62,7 +73,7 @@ def test_sigkill_mid_training_then_resume_is_bit_for_bit(tmp_path):
     assert 1 <= killed_at < 3
 
     resumed = tmp_path / "resumed.npz"
-    assert _run(tmp_path, ckpt, resumed).wait(timeout=600) == 0
+    assert _run(tmp_path, ckpt, resumed, kind=kind).wait(timeout=600) == 0
     with np.load(reference) as a, np.load(resumed) as b:
         assert sorted(a.files) == sorted(b.files)
         for name in a.files:
@@ -113,7 +124,8 @@ def _linear_run(tmp_path, eta, lmbda=0.0, on_divergence="stop", epochs=10):
 
 
 def _checkpointed(ckpt, like):
-    params, _, _, meta = load_checkpoint(ckpt, params_like=like, opt_state_like=None,
+    state_like = optim.book_state(optim.book_transformation(False), like, 1.0)
+    params, _, _, meta = load_checkpoint(ckpt, params_like=like, opt_state_like=state_like,
                                                           config=json.loads(np.load(ckpt)["__jaxnn__"].tobytes())["config"])
     return params, meta
 

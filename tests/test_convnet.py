@@ -8,11 +8,12 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import chex
 import numpy as np
 import pytest
 
 import jaxnn
-from jaxnn.convnet import conv_forward, conv_init, conv_net, ensemble_predict, ensemble_votes, plurality
+from jaxnn.convnet import conv_init, conv_net, ensemble_predict, ensemble_votes, plurality
 from jaxnn.errors import JaxnnError
 from jaxnn.layers import ConvPool, FullyConnected, Softmax
 
@@ -71,7 +72,7 @@ def test_ensemble_of_mixed_architectures_matches_each_members_argmax():
         members.append((net, params))
     votes = ensemble_votes(members, x, batch_size=3)  # two batches of 3
     for row, (net, params) in zip(votes, members):
-        np.testing.assert_array_equal(row, np.argmax(conv_forward(net, params, x), axis=-1))
+        np.testing.assert_array_equal(row, np.argmax(jaxnn.forward(params, x, net=net), axis=-1))
     np.testing.assert_array_equal(ensemble_predict(members, x), votes[0])  # two members: ties go to the first
 
 
@@ -80,14 +81,31 @@ def test_ensemble_rejects_bad_members():
         ensemble_predict([], np.zeros((1, 2)))
     with pytest.raises(JaxnnError, match="must be a \\(net, params\\) pair"):
         ensemble_predict([object()], np.zeros((1, 2)))
-    with pytest.raises(JaxnnError, match="ConvNet"):
+    with pytest.raises(JaxnnError, match="must be a Network"):
         ensemble_predict([("net", [])], np.zeros((1, 2)))
 
 
 def test_conv_api_is_exported():
-    for name in ("ConvPool", "FullyConnected", "Softmax", "conv_net", "conv_init", "train_convnet", "ensemble_predict",
-                 "conv_backprop", "conv_autodiff_grad", "ConvHistory", "CONV_GRADIENTS", "make_layer", "layers"):
+    for name in ("ConvPool", "FullyConnected", "Softmax", "Network", "network", "conv_net", "init_network", "sgd",
+                 "NETWORK3", "History", "ensemble_predict", "backprop", "autodiff_grad", "GRADIENTS", "make_layer",
+                 "layers", "sweep"):
         assert name in jaxnn.__all__ and getattr(jaxnn, name) is not None
+
+
+def test_old_conv_names_are_deprecated_aliases_of_the_one_trainer():
+    net = conv_net([ConvPool(2, 3), Softmax(3)], (1, 6, 6))
+    params = jaxnn.init_network(0, net)
+    rng = np.random.default_rng(0)
+    data = (rng.normal(size=(20, 36)), rng.integers(0, 3, 20))
+    with pytest.warns(DeprecationWarning, match="jaxnn.sgd"):
+        old, h_old = jaxnn.train_convnet(net, params, data, 2, 10, 0.5, key=3, validation_data=data, test_data=data)
+    new, h_new = jaxnn.sgd(params, data, 2, 10, 0.5, key=3, net=net, evaluation_data=data, test_data=data,
+                           **jaxnn.NETWORK3)
+    chex.assert_trees_all_equal(old, new)
+    assert h_old.best_validation() == h_new.best_validation()
+    with pytest.warns(DeprecationWarning, match="History"):
+        from jaxnn.convnet import ConvHistory
+    assert ConvHistory is jaxnn.History
 
 
 # -- the examples, in quick mode

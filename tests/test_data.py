@@ -63,11 +63,11 @@ def test_fashion_mnist_reads_idx_files(tmp_path):
     idx("train-labels-idx1-ubyte.gz", np.arange(12) % 10)
     idx("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (3, 28, 28)))
     idx("t10k-labels-idx1-ubyte.gz", np.array([1, 2, 3]))
-    from jaxnn.data import _split, _read_idx
+    from jaxnn.data import _read_idx, split_dataset
 
     arrays = [_read_idx(tmp_path / n) for n in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]]
-    d = _split(*arrays, one_hot=False, dtype=np.float32, n_validation=2)
+    d = split_dataset(*arrays, one_hot=False, dtype=np.float32, n_validation=2)
     assert [len(s) for s in d] == [10, 2, 3]
     assert d.test.y.tolist() == [1, 2, 3]
     assert d.training.x.shape == (10, 784) and d.training.x.max() <= 1.0

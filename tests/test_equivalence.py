@@ -4,7 +4,6 @@ The combinations are generated from the registries, so a new activation or cost,
 from a plugin, is checked here without anyone writing a new test.
 """
 
-import itertools
 
 import chex
 import jax
@@ -14,8 +13,15 @@ import pytest
 from jax.test_util import check_grads
 
 import jaxnn
-from jaxnn.backprop import model_backprop, model_backprop_per_example
-from jaxnn.network import model_autodiff_grad, model_loss
+from jaxnn.backprop import net_backprop, net_backprop_per_example
+from jaxnn.net import net_autodiff_grad, net_loss
+
+PATHS = (net_autodiff_grad, net_backprop, net_backprop_per_example)
+
+
+def _net(params, *components, **kw):
+    """network.py's network for ``params``' sizes, with the named components."""
+    return jaxnn.mlp(jaxnn.sizes_of(params), jaxnn.make_model(*components, **kw))
 
 # every registered activation, plus one member of each parametrised family ("softmax(c=2)")
 DIFFERENTIABLE = [n for n, a in jaxnn.activations.items() if a.differentiable] + jaxnn.activations.family_examples()
@@ -63,13 +69,13 @@ def _random_problem(seed, out_act, positive_bias=False):
 @pytest.mark.parametrize("hidden,out,cost", COMBINATIONS, ids=["-".join(c) for c in COMBINATIONS])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed):
-    model = jaxnn.make_model(hidden, out, cost)
     params, x, y = _random_problem(seed + 10 * COMBINATIONS.index((hidden, out, cost)), out, "relu" in (hidden, out))
+    net = _net(params, hidden, out, cost)
     if cost == "log-likelihood" and out != "softmax":
         y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
     # one compiled program per case: eager dispatch would compile every op for every new shape
     reference, matrix, per_example = jax.jit(
-        lambda p, x, y: [f(model, p, x, y) for f in (model_autodiff_grad, model_backprop, model_backprop_per_example)]
+        lambda p, x, y: [f(net, p, x, y) for f in PATHS]
     )(params, x, y)
     chex.assert_tree_all_finite(reference)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
@@ -80,11 +86,11 @@ def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed):
 
 @pytest.mark.parametrize("hidden,out,cost", COMBINATIONS[::3], ids=["-".join(c) for c in COMBINATIONS[::3]])
 def test_loss_passes_finite_difference_check(hidden, out, cost):
-    model = jaxnn.make_model(hidden, out, cost)
     params, x, y = _random_problem(7, out, "relu" in (hidden, out))
+    net = _net(params, hidden, out, cost)
     if cost == "log-likelihood":
         y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
-    check_grads(jax.jit(lambda p: model_loss(model, p, x, y)), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5)
+    check_grads(jax.jit(lambda p: net_loss(net, p, x, y)), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
@@ -185,17 +191,17 @@ REGULARIZERS = [n for n in jaxnn.regularizers.names() if n != "none"]
 @pytest.mark.parametrize("cost", COSTS)
 def test_regularized_gradient_equals_jax_grad(regularizer, cost):
     out = "softmax" if cost == "log-likelihood" else "sigmoid"
-    model = jaxnn.make_model("tanh", out, cost, regularizer)
     params, x, y = _random_problem(11, out)
+    net = _net(params, "tanh", out, cost, regularizer)
     if cost == "log-likelihood":
         y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
     reg_scale = 0.37  # λ/n
     reference, matrix, per_example = jax.jit(
-        lambda p, x, y: [f(model, p, x, y, reg_scale) for f in (model_autodiff_grad, model_backprop, model_backprop_per_example)]
+        lambda p, x, y: [f(net, p, x, y, reg_scale) for f in PATHS]
     )(params, x, y)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
-    unregularized = model_autodiff_grad(model._replace(regularizer=jaxnn.regularizers.get("none")), params, x, y)
+    unregularized = net_autodiff_grad(net._replace(regularizer=jaxnn.regularizers.get("none")), params, x, y)
     diff = reference[0]["w"] - unregularized[0]["w"]
     chex.assert_trees_all_close(diff, reg_scale * jaxnn.regularizers.get(regularizer).grad(params[0]["w"]), rtol=1e-9)
     chex.assert_trees_all_close(reference[0]["b"], unregularized[0]["b"])  # biases are not penalised
@@ -204,12 +210,14 @@ def test_regularized_gradient_equals_jax_grad(regularizer, cost):
 @pytest.mark.parametrize("mode", ["book", "inverted"])
 @pytest.mark.parametrize("hidden", ["sigmoid", "relu", "tanh"])
 def test_backprop_through_dropout_masks_equals_jax_grad(mode, hidden):
-    model = jaxnn.make_model(hidden, "softmax", "log-likelihood", dropout=mode)
     params, x, y = _random_problem(13, "softmax", hidden == "relu")
-    masks = jaxnn.network.dropout_masks(model, params, jax.random.key(4), 0.4, x.shape[0], x.dtype)
-    assert any(float(jnp.min(mk)) == 0 for mk in masks)  # some units really are dropped
+    net = jaxnn.mlp(jaxnn.sizes_of(params), jaxnn.make_model(hidden, "softmax", "log-likelihood", dropout=mode),
+                    p_dropout=0.4)
+    masks = jaxnn.masks(net, jax.random.key(4), x.shape[0], x.dtype)
+    assert masks[0] is None  # network2's dropout leaves the input pixels alone
+    assert any(float(jnp.min(mk)) == 0 for mk in masks[1:])  # some units really are dropped
     reference, matrix, per_example = jax.jit(
-        lambda p, x, y, mk: [f(model, p, x, y, 0.0, mk) for f in (model_autodiff_grad, model_backprop, model_backprop_per_example)]
+        lambda p, x, y, mk: [f(net, p, x, y, 0.0, mk) for f in PATHS]
     )(params, x, y, masks)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import jaxnn
-from jaxnn import checkpoint, cli, io, training
+from jaxnn import checkpoint, cli, modelfile, training
 from jaxnn import data as datasets
 
 sweep_module = importlib.import_module("jaxnn.sweep")  # jaxnn.sweep is also the function
@@ -288,11 +288,11 @@ def test_hostile_npz_files(meta, members):
 def test_network2_json_with_wrong_types(doc, raw):
     path = TMP / "net.json"
     path.write_text(json.dumps(doc))
-    loaded = expect_clear_error(lambda: io.load_network2(path))
+    loaded = expect_clear_error(lambda: modelfile.load_network2(path))
     if isinstance(loaded, tuple):
         assert loaded[1]["sizes"] == [2, 1] and loaded[0][0]["w"].shape == (1, 2)
     path.write_bytes(raw)
-    expect_clear_error(lambda: io.load_network2(path))
+    expect_clear_error(lambda: modelfile.load_network2(path))
 
 
 @SETTINGS

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jaxnn
-from jaxnn import io
+from jaxnn import _files, modelfile
 
 
 def test_save_load_round_trip(tmp_path):
@@ -90,7 +90,7 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        io.atomic_write(path, boom)
+        _files.atomic_write(path, boom)
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f.bin"]
 
@@ -182,13 +182,13 @@ def test_metadata_block_of_the_wrong_dtype(tmp_path):
 
 def test_oversized_files_are_refused_before_reading(tmp_path, monkeypatch):
     path = jaxnn.save_model(tmp_path / "m.npz", jaxnn.init_params(jax.random.key(0), [30, 10]))
-    monkeypatch.setattr(io, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(_files, "MAX_FILE_BYTES", 1000)
     with pytest.raises(jaxnn.JaxnnError, match=r"has \d[\d,]* bytes, more than the 1,000 jaxnn reads"):
         jaxnn.load_model(path)
-    net2 = io.save_network2(tmp_path / "n.json", jaxnn.init_params(jax.random.key(0), [30, 10]), "quadratic")
-    monkeypatch.setattr(io, "MAX_NETWORK2_BYTES", 1000)
+    net2 = modelfile.save_network2(tmp_path / "n.json", jaxnn.init_params(jax.random.key(0), [30, 10]), "quadratic")
+    monkeypatch.setattr(modelfile, "MAX_NETWORK2_BYTES", 1000)
     with pytest.raises(jaxnn.JaxnnError, match="larger than 1,000 bytes"):
-        io.load_network2(net2)
+        modelfile.load_network2(net2)
 
 
 def test_save_model_refuses_what_would_make_an_unreadable_file(tmp_path):
@@ -216,7 +216,7 @@ def test_hostile_network2_json(tmp_path, text, message):
     path = tmp_path / "n.json"
     path.write_text(text)
     with pytest.raises(jaxnn.JaxnnError, match=message):
-        io.load_network2(path)
+        modelfile.load_network2(path)
 
 
 # -- data integrity

@@ -12,19 +12,9 @@ import pytest
 from jax.test_util import check_grads
 
 import jaxnn
-from jaxnn.convnet import (
-    ConvHistory,
-    conv_autodiff_grad,
-    conv_backprop,
-    conv_evaluate,
-    conv_forward,
-    conv_init,
-    conv_loss,
-    conv_masks,
-    conv_net,
-    train_convnet,
-)
+from jaxnn.backprop import net_backprop
 from jaxnn.errors import JaxnnError
+from jaxnn.net import conv_net, init_network, masks, net_autodiff_grad, net_loss
 from jaxnn.layers import ConvPool, FullyConnected, Layer, LayerType, Softmax, layers, make_layer, max_pool, max_pool_backward
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "linear"]
@@ -54,7 +44,7 @@ def _random_like(shapes, seed):
 
 
 def _random_params(net, seed):
-    return _random_like(jax.eval_shape(lambda: conv_init(0, net, jnp.float64)), seed)
+    return _random_like(jax.eval_shape(lambda: init_network(0, net, jnp.float64)), seed)
 
 
 def _build(name, act, p):
@@ -93,26 +83,25 @@ def test_every_layer_backward_equals_vjp_of_its_forward(name, act, p, train):
     assert max(float(jnp.max(jnp.abs(t))) for t in jax.tree_util.tree_leaves(reference)) > 1e-6
 
 
-@pytest.mark.parametrize("name", [n for n, k in layers.items()
-                                  if k.make(**k.example).loss_backward is not None])
-def test_output_layer_loss_backward_equals_grad_of_log_likelihood(name):
+@pytest.mark.parametrize("name", [n for n, k in layers.items() if k.make(**k.example).backward_z is not None])
+def test_output_layer_backward_from_z_equals_vjp_of_its_logits(name):
+    """An output layer starts backprop from δ = ∂C/∂z (the cost's BP1): its hand-written
+    ``backward_z`` must equal ``jax.vjp`` of its ``logits``, and ``forward`` must be the
+    activation of ``logits``."""
     kind, layer = _build(name, None, 0.0)
-    (n_out,) = layer.out_shape(kind.example_in_shape)
     params = _random_like(jax.eval_shape(lambda: layer.init(jax.random.key(0), kind.example_in_shape, jnp.float64)[0]), 1)
     x = jnp.asarray(np.random.default_rng(2).normal(size=(4,) + kind.example_in_shape))
-    y = jax.nn.one_hot(jnp.array([0, 2, 1, n_out - 1]), n_out, dtype=jnp.float64)
+    delta = jnp.asarray(np.random.default_rng(3).normal(size=(4,) + layer.out_shape(kind.example_in_shape)))
 
     @jax.jit
     def both(params, x):
-        _, cache = layer.forward(params, x, None)
-        hand = layer.loss_backward(params, cache, y)
-        ll = lambda p, x: -jnp.mean(jnp.sum(y * layer.log_forward(p, x, None), axis=-1))
-        return hand, jax.grad(ll, argnums=(0, 1))(params, x)
+        z, cache = layer.logits(params, x, None)
+        _, vjp = jax.vjp(lambda p, x: layer.logits(p, x, None)[0], params, x)
+        return z, layer.backward_z(params, cache, delta), vjp(delta)
 
-    hand, reference = both(params, x)
+    z, hand, reference = both(params, x)
     chex.assert_trees_all_close(hand, reference, rtol=1e-10, atol=1e-12)
-    # log_forward is the log of forward
-    chex.assert_trees_all_close(jnp.exp(layer.log_forward(params, x, None)), layer.forward(params, x, None)[0], rtol=1e-12)
+    chex.assert_trees_all_close(layer.activation.fn(z), layer.forward(params, x, None)[0], rtol=1e-12)
 
 
 NETS = {
@@ -127,7 +116,7 @@ def _problem(arch, act, seed, m=4):
     params = _random_params(net, seed)
     rng = np.random.default_rng(seed)
     x = jnp.asarray(rng.normal(size=(m, int(np.prod(in_shape)))))  # flat rows, as network3 takes them
-    y = jnp.asarray(rng.integers(0, net.shapes[-1][0], m))
+    y = jax.nn.one_hot(rng.integers(0, net.shapes[-1][0], m), net.n_out, dtype=jnp.float64)
     return net, params, x, y
 
 
@@ -137,10 +126,10 @@ NET_CASES = [(arch, act, True) for arch in NETS for act in ("sigmoid", "relu", "
 @pytest.mark.parametrize("arch,act,train", NET_CASES, ids=[f"{a}-{b}-{'train' if t else 'test'}" for a, b, t in NET_CASES])
 def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train):
     net, params, x, y = _problem(arch, act, seed=ELEMENTWISE.index(act) + 7 * list(NETS).index(arch))
-    masks = conv_masks(net, jax.random.key(3), x.shape[0], x.dtype, train=train)
+    mults = masks(net, jax.random.key(3), x.shape[0], x.dtype, train=train)
     hand, reference = jax.jit(
-        lambda p, x, y, masks: [f(net, p, x, y, 0.37, masks) for f in (conv_backprop, conv_autodiff_grad)]
-    )(params, x, y, masks)
+        lambda p, x, y, mults: [f(net, p, x, y, 0.37, mults) for f in (net_backprop, net_autodiff_grad)]
+    )(params, x, y, mults)
     chex.assert_tree_all_finite(reference)
     chex.assert_trees_all_close(hand, reference, rtol=1e-9, atol=1e-12)
     for g in reference:  # every layer receives a gradient
@@ -150,7 +139,7 @@ def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train):
 def test_l2_term_is_network3s_half_lambda_sum_of_squares():
     net, params, x, y = _problem("conv-fc-softmax", "sigmoid", 0)
     sq = sum(float(jnp.sum(p["w"] ** 2)) for p in params)
-    l_reg, l0, gb, g0 = jax.jit(lambda p: [f(net, p, x, y, r) for f in (conv_loss, conv_backprop) for r in (0.25, 0.0)])(params)
+    l_reg, l0, gb, g0 = jax.jit(lambda p: [f(net, p, x, y, r) for f in (net_loss, net_backprop) for r in (0.25, 0.0)])(params)
     np.testing.assert_allclose(float(l_reg) - float(l0), 0.5 * 0.25 * sq, rtol=1e-12)
     for a, b, p in zip(gb, g0, params):  # biases are not penalised
         np.testing.assert_allclose(a["w"] - b["w"], 0.25 * p["w"], rtol=1e-10, atol=1e-14)
@@ -163,13 +152,13 @@ def test_hand_written_gradient_matches_finite_differences():
 
     @jax.custom_vjp
     def loss(p):
-        return conv_loss(net, p, x, y, 0.1)
+        return net_loss(net, p, x, y, 0.1)
 
     def fwd(p):
         return loss(p), p
 
     def bwd(p, ct):
-        return (jax.tree_util.tree_map(lambda g: ct * g, conv_backprop(net, p, x, y, 0.1)),)
+        return (jax.tree_util.tree_map(lambda g: ct * g, net_backprop(net, p, x, y, 0.1)),)
 
     loss.defvjp(fwd, bwd)
     check_grads(jax.jit(loss), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-6, rtol=1e-6)
@@ -225,7 +214,7 @@ def test_conv_pool_forward_equals_naive_loops(act, fn):
 def test_network3_initialisation():
     net = conv_net([ConvPool(20, 5, 2), FullyConnected(100), Softmax(10)], (1, 28, 28))
     assert net.shapes == ((1, 28, 28), (20, 12, 12), (100,), (10,))
-    conv, fc, sm = jax.jit(lambda k: conv_init(k, net, jnp.float64))(jax.random.key(0))
+    conv, fc, sm = jax.jit(lambda k: init_network(k, net, jnp.float64))(jax.random.key(0))
     assert conv["w"].shape == (20, 1, 5, 5) and fc["w"].shape == (100, 2880) and sm["w"].shape == (10, 100)
     np.testing.assert_allclose(np.std(conv["w"]), 1 / np.sqrt(20 * 25 / 4), rtol=0.15)  # n_out = f·k²/p²
     np.testing.assert_allclose(np.std(fc["w"]), 1 / np.sqrt(100), rtol=0.02)  # 1/√n_out, not 1/√n_in
@@ -260,9 +249,9 @@ def test_dropout_masks_the_input_with_explicit_keys():
     assert not np.any(grads["w"][:, [1, 4]]) and not np.any(g_x[:, [1, 4]])
     # network3 has no dropout in convolutional layers; the test-time forward scales by 1 − p
     net = conv_net([ConvPool(2, 3), FullyConnected(3, p_dropout=0.5), Softmax(2, p_dropout=0.25)], (1, 8, 8))
-    train = conv_masks(net, jax.random.key(0), 5)
+    train = masks(net, jax.random.key(0), 5)
     assert train[0] is None and train[1].shape == (5, 2, 3, 3) and train[2].shape == (5, 3)
-    assert [None if t is None else float(t) for t in conv_masks(net, None, 5, train=False)] == [None, 0.5, 0.75]
+    assert [None if t is None else float(t) for t in masks(net, None, 5, train=False)] == [None, 0.5, 0.75]
 
 
 def test_specs_registry_and_errors():
@@ -284,7 +273,7 @@ def test_specs_registry_and_errors():
         Softmax(10, p_dropout=1.0)
     net = conv_net([ConvPool(2, 3), Softmax(2)], (1, 8, 8))
     with pytest.raises(JaxnnError, match=r"\(m, 64\) or \(m, 1, 8, 8\)"):
-        conv_forward(net, conv_init(0, net), jnp.zeros((3, 28, 28)))
+        jaxnn.predict(init_network(0, net), jnp.zeros((3, 28, 28)), net=net)
 
 
 def test_a_registered_layer_type_is_usable_by_name():
@@ -305,23 +294,24 @@ def test_incomplete_last_mini_batch_is_dropped_and_data_visited_in_order():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(25, 36)), rng.integers(0, 3, 25)
     eta, lmbda = 0.3, 0.8
-    trained, history = train_convnet(net, params, (x, y), 1, 10, eta, key=0, lmbda=lmbda)
+    trained, history = jaxnn.sgd(params, (x, y), 1, 10, eta, key=0, lmbda=lmbda, net=net, **jaxnn.NETWORK3)
     assert history.steps_per_epoch == 2
     step = jax.jit(lambda p, xb, yb: jax.tree_util.tree_map(
-        lambda p, g: p - eta * g, p, conv_backprop(net, p, xb, yb, lmbda / 2)))  # λ / (25 // 10)
+        lambda p, g: p - eta * g, p, net_backprop(net, p, xb, jax.nn.one_hot(yb, 3, dtype=xb.dtype), lmbda / 2)))  # λ / (25 // 10)
     expected = params
     for i in range(2):
         expected = step(expected, x[10 * i:10 * i + 10], y[10 * i:10 * i + 10])
     chex.assert_trees_all_close(trained, expected, rtol=1e-12, atol=1e-14)
     # the same epoch with jax.grad
-    auto, _ = train_convnet(net, params, (x, y), 1, 10, eta, key=0, lmbda=lmbda, gradient="autodiff")
+    auto, _ = jaxnn.sgd(params, (x, y), 1, 10, eta, key=0, lmbda=lmbda, gradient="autodiff", net=net, **jaxnn.NETWORK3)
     chex.assert_trees_all_close(auto, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_best_validation_epoch_reports_its_test_accuracy():
-    h = ConvHistory(epoch=[0, 1, 2, 3], validation_accuracy=[0.5, 0.7, 0.7, 0.6],
-                    test_accuracy=[0.4, 0.65, 0.66, None])
-    assert h.best() == (2, 0.7, 0.66)  # ties go to the later epoch (network3 compares with >=)
+    h = jaxnn.History(epoch=[0, 1, 2, 3], evaluation_correct=[50, 70, 70, 60], evaluation_size=100,
+                      test_correct=[40, 65, 66, None], test_size=100)
+    assert h.best_validation() == (2, 0.7, 0.66)  # ties go to the later epoch (network3 compares with >=)
+    assert h.best() == (1, 0.7)  # network.py's report: the first best epoch
 
 
 @pytest.fixture(scope="module")
@@ -333,11 +323,11 @@ def mnist_small():
 def test_short_training_run_learns_mnist(mnist_small):
     training, validation = mnist_small
     net = conv_net([ConvPool(4, 5, 2), Softmax(10)], (1, 28, 28))
-    params = conv_init(jax.random.key(0), net)
-    before = conv_evaluate(net, params, *validation)
-    params, history = train_convnet(net, params, training, 2, 10, 0.5, key=1,
-                                    validation_data=validation, test_data=validation)
-    assert len(history.validation_accuracy) == 2 and history.steps_per_epoch == 200
-    epoch, val, test = history.best()
+    params = init_network(jax.random.key(0), net)
+    before = jaxnn.evaluate(params, *validation, net=net)
+    params, history = jaxnn.sgd(params, training, 2, 10, 0.5, key=1, net=net, evaluation_data=validation,
+                                test_data=validation, **jaxnn.NETWORK3)
+    assert len(history.evaluation_accuracy) == 2 and history.steps_per_epoch == 200
+    epoch, val, test = history.best_validation()
     assert val > 0.75 > before / 1000 and test == val
     assert jax.tree_util.tree_leaves(params)[0].dtype == jnp.float32

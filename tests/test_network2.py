@@ -112,8 +112,9 @@ def test_dropout_trains_and_scales_at_test_time(small):
     trained, h = jaxnn.sgd(params, train, 3, 10, 0.5, **kw)
     assert h.best()[1] > 0.6
     # book dropout: the test-time network multiplies hidden activations by 1 - p
-    model = jaxnn.make_model("sigmoid", "softmax", "log-likelihood", dropout="book")
-    counted = int(jaxnn.training.evaluate_fn(model)(trained, jnp.asarray(val.x), jnp.asarray(val.y), 0.5))
+    net = jaxnn.mlp([784, 30, 10], jaxnn.make_model("sigmoid", "softmax", "log-likelihood", dropout="book"),
+                    p_dropout=0.5)
+    counted = jaxnn.training.measure(net, trained, jnp.asarray(val.x), jnp.asarray(val.y), 0.0)[1]
     assert counted == h.evaluation_correct[-1]
     scaled = [{"w": trained[0]["w"], "b": trained[0]["b"]}, {"w": trained[1]["w"] * 0.5, "b": trained[1]["b"]}]
     assert counted == jaxnn.evaluate(scaled, val.x, val.y, output_activation="softmax", cost="log-likelihood")

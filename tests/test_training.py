@@ -72,17 +72,18 @@ def test_gathering_mini_batches_in_groups_changes_nothing(mnist, gather_steps, g
     order with the same dropout masks: bit-identical parameters, leftover steps and short last
     mini-batch included (257 = 25 × 10 + 7; 25 = 8 × 3 + 1, or 6 × 4 + 1 when at most four
     mini-batches' rows fit in gather_bytes)."""
-    from jaxnn.network import make_model
+    from jaxnn import optim
     from jaxnn.training import epoch_body
 
-    model = make_model(cost="cross-entropy", dropout="book")
+    net = jaxnn.mlp([784, 16, 10], jaxnn.make_model(cost="cross-entropy", dropout="book"), p_dropout=0.25)
     params = jaxnn.init_params(jax.random.key(4), [784, 16, 10])
     x, y = jnp.asarray(mnist.training.x[:257]), jnp.asarray(mnist.training.y[:257])
-    hp = {"eta": 0.5, "reg_scale": 0.01, "p_dropout": 0.25, "momentum": 0.9}
-    velocity = jax.tree_util.tree_map(jnp.zeros_like, params)
-    run = {g: jax.jit(epoch_body(model, "backprop", 257, 10, momentum=True, gather_steps=g, gather_bytes=gather_bytes))
+    hp = {"reg_scale": 0.01, "p_dropout": jnp.asarray([0.0, 0.25])}
+    transform = optim.book_transformation(True)
+    run = {g: jax.jit(epoch_body(net, "backprop", 257, 10, transform, gather_steps=g, gather_bytes=gather_bytes))
            for g in (1, gather_steps)}
-    one, grouped = (run[g]((params, velocity), jax.random.key(8), x, y, hp) for g in (1, gather_steps))
+    state = optim.book_state(transform, params, 0.5, 0.9)
+    one, grouped = (run[g]((params, state), jax.random.key(8), x, y, hp) for g in (1, gather_steps))
     chex.assert_trees_all_equal(one, grouped)
     assert not np.allclose(one[0][0]["w"], params[0]["w"])
 

@@ -119,13 +119,14 @@ def assert_exact(actual, expected):
 
 
 def model_for(cost):
-    return jaxnn.make_model("sigmoid", "sigmoid", cost)
+    """The 2-2-2 network, sigmoid everywhere, with ``cost``."""
+    return jaxnn.mlp([2, 2, 2], jaxnn.make_model("sigmoid", "sigmoid", cost))
 
 
-def delta2(model, p):
+def delta2(net, p):
     """δ² from jaxnn's hand-written BP1 (``cost.delta``)."""
-    zs, acts = jaxnn.feedforward(model, p, x_row())
-    return model.cost.delta(zs[-1], acts[-1], y_row(), model.output_activation)
+    zs, acts = jaxnn.feedforward(net, p, x_row())
+    return net.cost.delta(zs[-1], acts[-1], y_row(), net.output_activation)
 
 
 # ---- precision ------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def test_hidden_error_delta1_from_hand_written_bp2_matches_exact_value(cost):
     model = model_for(cost)
     p = params()
     zs, acts = jaxnn.feedforward(model, p, x_row())
-    d1 = model.activation.vjp(zs[0], acts[1], delta2(model, p) @ p[1]["w"])  # ((W²)ᵀδ²)ᵀ as a row
+    d1 = model.layers[0].activation.vjp(zs[0], acts[1], delta2(model, p) @ p[1]["w"])  # ((W²)ᵀδ²)ᵀ as a row
     assert_exact(d1, [EXACT[cost]["delta1"]])
 
 

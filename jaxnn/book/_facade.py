@@ -20,11 +20,12 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
-from jaxnn.backprop import model_backprop, model_backprop_example
+from jaxnn import optim
+from jaxnn.backprop import net_backprop, net_backprop_example
 from jaxnn.errors import JaxnnError
-from jaxnn.initializers import check_sizes
-from jaxnn.network import model_forward, targets
-from jaxnn.training import as_key, evaluate_fn, metrics_fn
+from jaxnn.net import mlp, net_forward, targets
+from jaxnn.training import as_key, measure
+from jaxnn.validation import check_sizes
 
 
 def sigmoid(z):
@@ -105,23 +106,26 @@ def labels_of(y):
     return y if y.ndim == 1 else np.argmax(y, axis=1)
 
 
-# -- the core's compiled pieces, one set per model
+# -- the core's compiled pieces, one set per network
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(net):
+    forward = jax.jit(functools.partial(net_forward, net))
+    example_grad = jax.jit(functools.partial(net_backprop_example, net))
+    transform = optim.book_transformation(False)
+
+    def step(params, x, y, eta, reg_scale):
+        grads = net_backprop(net, params, x, y, reg_scale)
+        updates, _ = transform.update(grads, optim.book_state(transform, params, eta), params)
+        return optim.apply(params, updates)
+
+    return forward, example_grad, jax.jit(step)
+
 
 #: The model for what does not depend on the cost (feedforward, counting hits): the book's
 #: networks are sigmoid everywhere, so network.py's and network2.py's share these compilations.
 SIGMOID = jaxnn.make_model("sigmoid")
-
-
-@functools.lru_cache(maxsize=16)
-def _compiled(model):
-    forward = jax.jit(functools.partial(model_forward, model))
-    example_grad = jax.jit(functools.partial(model_backprop_example, model))
-
-    def step(params, x, y, eta, reg_scale):
-        grads = model_backprop(model, params, x, y, reg_scale)
-        return jax.tree_util.tree_map(lambda p, g: p - eta * g, params, grads)
-
-    return forward, example_grad, jax.jit(step)
 
 
 class BookNetwork:
@@ -176,12 +180,16 @@ class BookNetwork:
         """The core's model: sigmoid everywhere, this network's cost, and L2 when regularized."""
         return jaxnn.make_model("sigmoid", cost=self._cost_name(), regularizer="l2" if regularized else "none")
 
+    def _net(self, regularized=False):
+        """The core's network: these sizes, with :meth:`_model`'s components."""
+        return mlp(self.sizes, self._model(regularized))
+
     # -- the book's methods
 
     def feedforward(self, a):
         """Return the output of the network if ``a`` is input: a column (n_in, 1), or (n_in, m)."""
         a = np.asarray(a)
-        forward = _compiled(SIGMOID)[0]
+        forward = _compiled(mlp(self.sizes, SIGMOID))[0]
         if a.ndim == 1:
             return np.asarray(forward(self._params(), a[None, :]))[0]
         return np.asarray(forward(self._params(), a.T)).T
@@ -193,7 +201,7 @@ class BookNetwork:
         x = jnp.asarray(np.asarray(x, float_dtype()).reshape(-1))
         y = np.asarray(y)
         y = targets(y.reshape(-1) if y.ndim else y, self.sizes[-1], x.dtype).reshape(-1)
-        nabla = _compiled(self._model())[1](params, x, y)
+        nabla = _compiled(self._net())[1](params, x, y)
         return [np.array(g["b"]).reshape(-1, 1) for g in nabla], [np.array(g["w"]) for g in nabla]
 
     def _update(self, mini_batch, eta, reg_scale=0.0):
@@ -201,22 +209,21 @@ class BookNetwork:
         x, y = _convert(mini_batch, "mini_batch")
         params = self._params()
         y = targets(y, self.sizes[-1], params[0]["w"].dtype)
-        step = _compiled(self._model(regularized=True))[2]
+        step = _compiled(self._net(regularized=True))[2]
         self._set_params(step(params, jnp.asarray(x, params[0]["w"].dtype), y, eta, reg_scale))
 
     def _count(self, data, what):
         x, y = as_arrays(data, what)
-        return int(evaluate_fn(SIGMOID)(self._params(), x.astype(float_dtype(), copy=False), labels_of(y)))
+        x = jnp.asarray(x.astype(float_dtype(), copy=False))
+        return measure(mlp(self.sizes, SIGMOID), self._params(), x, jnp.asarray(labels_of(y)), 0.0, None)[1]
 
     def _metrics(self, data, lmbda, what):
         """network2's ``(total_cost, accuracy)`` of a list of pairs, in one compiled pass."""
         return self._metrics_of(*as_arrays(data, what), lmbda)
 
     def _metrics_of(self, x, y, lmbda):
-        model = self._model(regularized=lmbda > 0)
-        x = x.astype(float_dtype(), copy=False)
-        cost, correct = metrics_fn(model)(self._params(), x, y, lmbda / len(x), 0.0)
-        return float(cost), int(correct)
+        x = jnp.asarray(x.astype(float_dtype(), copy=False))
+        return measure(self._net(regularized=lmbda > 0), self._params(), x, jnp.asarray(y), lmbda / len(x), None)
 
     def _sgd(self, training_data, epochs, mini_batch_size, eta, evaluation_data, report, lmbda=0.0, **monitors):
         """Trains with :func:`jaxnn.sgd` (one jitted call per epoch), calling ``report(j, history)``

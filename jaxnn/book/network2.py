@@ -15,7 +15,7 @@
     ...
 
 ``SGD`` trains through :func:`jaxnn.sgd` and prints network2's lines in network2's order;
-``save`` and ``load`` read and write network2's JSON through :mod:`jaxnn.io`. The differences
+``save`` and ``load`` read and write network2's JSON through :mod:`jaxnn.modelfile`. The differences
 from the original are those of :mod:`jaxnn.book.network` (JAX keys, the caller's list left
 unshuffled, float32 by default, divergence said on stderr), and:
 
@@ -23,14 +23,14 @@ unshuffled, float32 by default, divergence said on stderr), and:
   original's ``nan_to_num`` turns an infinite cost into 1.8e308.
 - ``accuracy`` and ``total_cost`` tell digit labels from one-hot targets by themselves; their
   ``convert`` flag is accepted and not needed.
-- ``save`` writes atomically and ``load`` validates the file (:func:`jaxnn.io.load_network2`).
+- ``save`` writes atomically and ``load`` validates the file (:func:`jaxnn.modelfile.load_network2`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from jaxnn import io
+from jaxnn import modelfile
 from jaxnn.book._facade import BookNetwork, sigmoid, sigmoid_prime, vectorized_result
 from jaxnn.errors import JaxnnError
 
@@ -171,13 +171,13 @@ class Network(BookNetwork):
 
     def save(self, filename):
         """Save the network to ``filename`` in network2's JSON format (written atomically)."""
-        io.save_network2(filename, self._params(), self._cost_name())
+        modelfile.save_network2(filename, self._params(), self._cost_name())
 
 
 def load(filename):
     """Load a network saved by network2's ``save`` (this one's or the original's); returns a
     :class:`Network`. The file is validated, and a bad one raises a JaxnnError that says why."""
-    params, meta = io.load_network2(filename)
+    params, meta = modelfile.load_network2(filename)
     net = Network(meta["sizes"], cost=_COSTS[meta["network2_cost"]])
     net.weights = [p["w"] for p in params]
     net.biases = [p["b"].reshape(-1, 1) for p in params]

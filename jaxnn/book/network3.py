@@ -23,9 +23,9 @@
     Corresponding test accuracy of 97.85%
 
 The layers become :mod:`jaxnn.layers`' ``ConvPool``, ``FullyConnected`` and ``Softmax``, the
-network a :func:`jaxnn.conv_net`, and each epoch one compiled call of
-:func:`jaxnn.convnet.conv_epoch_fn` (a ``lax.scan`` over the mini-batches, hand-written
-backprop). The semantics are network3's: its initialisation, the data visited in order, the
+network a :func:`jaxnn.conv_net`, and ``SGD`` is :func:`jaxnn.sgd` with ``**jaxnn.NETWORK3``
+(one compiled call per epoch, a ``lax.scan`` over the mini-batches, hand-written backprop).
+The semantics are network3's: its initialisation, the data visited in order, the
 incomplete last mini-batch dropped, L2 as λ/num_training_batches, dropout on each layer's
 input with test-time scaling by 1 − p, and the test accuracy reported at the best validation
 epoch. Where it differs from the original:
@@ -47,15 +47,16 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn.convnet import ConvHistory, conv_epoch_fn, conv_evaluate, conv_init, conv_net, network3_reg_scale
+from jaxnn.net import conv_net, init_network
 from jaxnn.errors import JaxnnError
 from jaxnn.layers import ConvPool, FullyConnected, Softmax
-from jaxnn.training import as_key, epoch_key
+from jaxnn.training import NETWORK3, as_key, sgd
 from jaxnn.validation import positive_float, positive_int
 
 # -- activations: network3's four, as JAX functions
@@ -295,8 +296,8 @@ class Network:
 
     Attributes:
       layers, mini_batch_size: as given; params: every layer's ``[w, b]`` in order (NumPy).
-      net: the :class:`jaxnn.ConvNet` that trains; history: the last ``SGD``'s
-        :class:`jaxnn.ConvHistory`.
+      net: the :class:`jaxnn.Network` that trains; history: the last ``SGD``'s
+        :class:`jaxnn.History`.
     """
 
     def __init__(self, layers, mini_batch_size, *, seed=None, key=None):
@@ -316,7 +317,7 @@ class Network:
             key = int(np.random.randint(0, 2**31 - 1)) if seed is None else seed
         self._key = as_key(key)
         self._key, init_key = jax.random.split(self._key)
-        self._set_params(conv_init(init_key, self.net, jnp.float32))
+        self._set_params(init_network(init_key, self.net, jnp.float32))
         self.history = None
 
     def _check_shapes(self):
@@ -371,37 +372,41 @@ class Network:
         test = None if test_data is None else self._data(test_data, "test_data", m)
         n = len(train_x)
         num_training_batches = n // m
-        run_epoch = conv_epoch_fn(self.net, "backprop", n, m, False)
-        hp = {"eta": eta, "reg_scale": network3_reg_scale(lmbda, n, m)}
-        x, y = jnp.asarray(train_x, jnp.float32), jnp.asarray(train_y)
-        params = jax.tree_util.tree_map(jnp.array, self._params)  # a private copy: each epoch donates it
+        params = self._params
         self._key, key = jax.random.split(self._key)
-        history = self.history = ConvHistory(steps_per_epoch=num_training_batches)
-        best_validation_accuracy, best_iteration, test_accuracy = 0.0, None, None
-        for epoch in range(epochs):
+        best = {"accuracy": 0.0, "iteration": None, "test": None}
+
+        def announce(epoch):
             first = num_training_batches * epoch
             for iteration in range(-(-first // 1000) * 1000, first + num_training_batches, 1000):
                 print(f"Training mini-batch number {iteration}")
-            params = run_epoch(params, epoch_key(key, epoch), x, y, hp)
-            validation_accuracy = self._accuracy(params, *valid)
-            history.epoch.append(epoch)
-            history.validation_accuracy.append(validation_accuracy)
+
+        def report(epoch, _params, history):
+            validation_accuracy = history.evaluation_correct[-1] / history.evaluation_size
             print(f"Epoch {epoch}: validation accuracy {validation_accuracy:.2%}")
-            this_test = None
-            if validation_accuracy >= best_validation_accuracy:
+            if validation_accuracy >= best["accuracy"]:
                 print("This is the best validation accuracy to date.")
-                best_validation_accuracy = validation_accuracy
-                best_iteration = first + num_training_batches - 1
-                if test is not None:
-                    test_accuracy = this_test = self._accuracy(params, *test)
-                    print(f"The corresponding test accuracy is {test_accuracy:.2%}")
-            history.test_accuracy.append(this_test)
+                best["accuracy"] = validation_accuracy
+                best["iteration"] = num_training_batches * (epoch + 1) - 1
+                if history.test_correct and history.test_correct[-1] is not None:
+                    best["test"] = history.test_accuracy[-1]
+                    print(f"The corresponding test accuracy is {best['test']:.2%}")
             print(end="", flush=True)
+            if epoch + 1 < epochs:
+                announce(epoch + 1)
+
+        announce(0)
+        params, history = sgd(params, (train_x, train_y), epochs, m, eta, key=key, net=self.net,
+                              evaluation_data=self._full_batches(*valid), lmbda=lmbda, callback=report,
+                              test_data=None if test is None else self._full_batches(*test), **NETWORK3)
+        self.history = history
+        if history.stopped:
+            print(f"jaxnn: {history.stopped}", file=sys.stderr)
         self._set_params(params)
         print("Finished training network.")
-        print(f"Best validation accuracy of {best_validation_accuracy:.2%} obtained at iteration {best_iteration}")
+        print(f"Best validation accuracy of {best['accuracy']:.2%} obtained at iteration {best['iteration']}")
         if test is not None:  # measured in epoch 0 at the latest, as every accuracy is >= 0
-            print(f"Corresponding test accuracy of {test_accuracy:.2%}")
+            print(f"Corresponding test accuracy of {best['test']:.2%}")
 
     def _data(self, data, what, m):
         try:
@@ -418,10 +423,10 @@ class Network:
             raise JaxnnError(f"{what} has {len(x)} examples, fewer than one mini-batch of {m}: pass at least {m}")
         return x, y
 
-    def _accuracy(self, params, x, y):
-        """The fraction correct over the full mini-batches of (x, y), as network3's mean over them."""
+    def _full_batches(self, x, y):
+        """The full mini-batches of (x, y): network3's accuracy is the mean over them."""
         k = len(x) // self.mini_batch_size * self.mini_batch_size
-        return conv_evaluate(self.net, params, x[:k], y[:k]) / k
+        return x[:k], y[:k]
 
 
 __all__ = [

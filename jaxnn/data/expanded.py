@@ -31,7 +31,8 @@ from typing import Optional
 
 import numpy as np
 
-from jaxnn.data import Dataset, Split, _split, load_mnist_arrays, sha256_of
+from jaxnn._files import atomic_write
+from jaxnn.data._mnist import Dataset, Split, load_mnist_arrays, sha256_of, split_dataset
 from jaxnn.errors import JaxnnError
 
 #: The seed of the fixed shuffle of the expanded training set.
@@ -123,8 +124,6 @@ def _problem(npz: Path, meta: Path, n: int) -> Optional[str]:
 
 
 def _write(npz: Path, meta: Path, n: int, arrays):
-    from jaxnn.io import atomic_write  # here, as jaxnn.io imports nothing from jaxnn.data
-
     x, y = _build(n, arrays)
     try:
         npz.parent.mkdir(parents=True, exist_ok=True)
@@ -179,7 +178,7 @@ def load_expanded_mnist(cache_dir: Optional[os.PathLike] = None, *, n: int = N_T
         x, y = _write(npz, meta, int(n), arrays)
     else:
         x, y = _read(npz, int(n))
-    base = _split(*arrays, one_hot=False, dtype=np.float32)  # load_mnist()'s split, from the arrays read once
+    base = split_dataset(*arrays, one_hot=False, dtype=np.float32)  # load_mnist()'s split, from the arrays read once
     training = Split((x.reshape(len(x), -1).astype(np.float32)) / np.float32(255), y.astype(np.int32))
     return Dataset(training, base.validation, base.test)
 

@@ -1,0 +1,165 @@
+"""Files written atomically, and ``.npz`` archives read as if they were hostile.
+
+Shared by the model files (:mod:`jaxnn.modelfile`), the checkpoints (:mod:`jaxnn.checkpoint`)
+and the expanded-MNIST cache: a write goes to a temporary file in the same folder, is flushed
+to disk, and is renamed over the target, so a crash mid-write never leaves a half-written file
+where a good one stood. A read checks every array's header before any data is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from jaxnn.errors import JaxnnError
+
+MAX_METADATA_BYTES = 1 << 20
+
+
+def atomic_write(path, write) -> Path:
+    """Calls ``write(file_object)`` on a temporary file, fsyncs it, then renames it to ``path``."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise JaxnnError(f"cannot save to {path}: the folder {folder} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable where the platform allows
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return path
+
+
+# -- reading .npz files that may be hostile: shared by load_model and jaxnn.checkpoint.load_checkpoint
+
+#: Files larger than this are refused before they are opened.
+MAX_FILE_BYTES = 1 << 34
+_DEFLATE_MAX_RATIO = 1100  # deflate cannot expand data by more than about 1032:1
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError, zlib.error,
+                NotImplementedError, RuntimeError, UnicodeDecodeError, RecursionError, struct.error, OverflowError)
+
+
+class NpzArchive:
+    """An open ``.npz`` archive whose arrays are checked (header, dtype, shape, size on disk, finite
+    values) before they are read, so a hostile file cannot make numpy allocate what it declares."""
+
+    def __init__(self, zf: zipfile.ZipFile, bad: str):
+        self.zf, self.bad = zf, bad
+        self.names = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
+        others = [n for n in zf.namelist() if not n.endswith(".npy")]
+        if others:
+            raise JaxnnError(f"{bad}: it holds members that are not arrays ({', '.join(sorted(others)[:3])})")
+
+    def only(self, allowed) -> None:
+        """Refuses arrays the format does not have (and reports missing ones first)."""
+        missing = sorted(set(allowed) - self.names)
+        if missing:
+            raise JaxnnError(f"{self.bad}: array {missing[0]} is missing (file truncated?)")
+        extra = sorted(self.names - set(allowed))
+        if extra:
+            raise JaxnnError(f"{self.bad}: it holds arrays this format does not have ({', '.join(extra[:3])})")
+
+    def header(self, name):
+        """``(shape, dtype)`` as the array's header declares them, read without reading the data."""
+        if name not in self.names:
+            raise JaxnnError(f"{self.bad}: array {name} is missing (file truncated?)")
+        info = self.zf.getinfo(name + ".npy")
+        with self.zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise JaxnnError(f"{self.bad}: array {name} uses .npy format version {version}, which jaxnn does not read")
+            offset = f.tell()
+        if dtype.hasobject:
+            raise JaxnnError(f"{self.bad}: array {name} holds Python objects, which jaxnn never unpickles")
+        count = 1
+        for d in shape:
+            count *= int(d)
+        need = offset + count * dtype.itemsize
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if info.file_size != need or (stored and info.compress_size != need) or (
+                not stored and need > _DEFLATE_MAX_RATIO * max(info.compress_size, 1)):
+            raise JaxnnError(f"{self.bad}: array {name} declares shape {shape} of {dtype} ({need:,} bytes) but the "
+                             f"file holds {info.file_size:,} (truncated, corrupt or forged)")
+        return tuple(int(d) for d in shape), dtype
+
+    def array(self, name, shape=None, kinds="f", dtype=None, finite=True) -> np.ndarray:
+        """Reads one array after checking its declared ``shape``, dtype kind (``"f"`` float,
+        ``"u"`` unsigned, ...) or exact ``dtype``, and, for floats, that its values are finite."""
+        got_shape, got_dtype = self.header(name)
+        if (shape is not None and got_shape != tuple(shape)) or got_dtype.kind not in kinds or (
+                dtype is not None and got_dtype != np.dtype(dtype)):
+            kind = str(np.dtype(dtype)) if dtype is not None else {"f": "float", "u": "unsigned"}.get(kinds, kinds)
+            raise JaxnnError(f"{self.bad}: {name} has shape {got_shape} and dtype {got_dtype}, expected {kind} "
+                             f"{tuple(shape) if shape is not None else 'array'}")
+        with self.zf.open(name + ".npy") as f:
+            a = np.lib.format.read_array(f, allow_pickle=False)
+        if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise JaxnnError(f"{self.bad}: {name} holds NaN or infinite values")
+        return a
+
+    def metadata(self) -> dict:
+        """The ``__jaxnn__`` block: UTF-8 JSON of at most ``MAX_METADATA_BYTES``, holding an object."""
+        shape, dtype = self.header("__jaxnn__")
+        if dtype != np.uint8 or len(shape) != 1 or shape[0] > MAX_METADATA_BYTES:
+            raise JaxnnError(f"{self.bad}: its metadata block is malformed (expected at most "
+                             f"{MAX_METADATA_BYTES:,} bytes of JSON as uint8)")
+        raw = self.array("__jaxnn__", kinds="u")
+        try:
+            meta = json.loads(raw.tobytes().decode())
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise JaxnnError(f"{self.bad}: its metadata is not valid JSON") from None
+        if not isinstance(meta, dict):
+            raise JaxnnError(f"{self.bad}: its metadata is a JSON {type(meta).__name__}, not an object")
+        return meta
+
+
+@contextlib.contextmanager
+def open_npz(path, bad: str, repair: str):
+    """Opens ``path`` as an :class:`NpzArchive`; any read failure inside the ``with`` block becomes
+    one JaxnnError that starts with ``bad`` and ends with ``repair``."""
+    path = Path(path)
+    if not path.is_file():
+        raise JaxnnError(f"{bad}: there is no file at {path}")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise JaxnnError(f"{bad}: it has {size:,} bytes, more than the {MAX_FILE_BYTES:,} jaxnn reads")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            yield NpzArchive(zf, bad)
+    except JaxnnError:
+        raise
+    except MemoryError:
+        raise JaxnnError(f"{bad}: it declares more data than fits in memory (forged?)") from None
+    except _READ_ERRORS as exc:
+        raise JaxnnError(f"{bad}: {type(exc).__name__}: {exc} (truncated or corrupt? {repair})") from None
+
+
+__all__ = ["MAX_FILE_BYTES", "MAX_METADATA_BYTES", "NpzArchive", "atomic_write", "open_npz"]
