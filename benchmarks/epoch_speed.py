@@ -53,10 +53,9 @@ import sys
 import time
 from typing import List, NamedTuple, Optional
 
-import numpy as np
-
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 import jaxnn
 

@@ -26,10 +26,9 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 import jaxnn
 

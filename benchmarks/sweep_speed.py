@@ -35,10 +35,8 @@ import os
 import sys
 import time
 
-import numpy as np
-
 import jax
-import jax.numpy as jnp
+import numpy as np
 
 import jaxnn
 from jaxnn.sweep import run_keys

@@ -11,10 +11,10 @@ prints per-epoch test accuracy and a markdown table for docs/results.md.
 import statistics
 import time
 
+import _common
 import jax
 
 import jaxnn
-import _common
 
 BOOK = {(784, 30, 10): 95.42, (784, 100, 10): 96.59}
 

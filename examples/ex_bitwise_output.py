@@ -14,13 +14,13 @@ script trains the [784, 30, 10] network with jaxnn.sgd, stacks the hand-set laye
 measures on the 10,000 test images how often all four bits are right.
 """
 
+import _common
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-import _common
 
 BITS = 4
 DIGITS = np.arange(10)

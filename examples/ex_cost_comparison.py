@@ -14,13 +14,13 @@ for the cross-entropy), reports each one's training cost and test accuracy per e
 evaluates all three costs on the same network's outputs.
 """
 
+import _common
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-import _common
 
 RUNS = [("quadratic", "sigmoid", 3.0), ("cross-entropy", "sigmoid", 0.5), ("log-likelihood", "softmax", 0.5)]
 

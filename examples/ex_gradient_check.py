@@ -21,12 +21,12 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array is made
 
+import _common  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
-import _common  # noqa: E402
 
 H64, H32 = 1e-5, 1e-2  # step sizes; the sweep below shows why (truncation error ∝ h², rounding ∝ 1/h)
 SWEEP = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8]

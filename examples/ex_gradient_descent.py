@@ -12,14 +12,13 @@ one dimension this step is v ← v − ε·sgn C'(v): a fixed step left or right
 (3) Online learning (mini-batch size m = 1) against m = 20 on MNIST with jaxnn.sgd.
 """
 
+import _common
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-import _common
-
 
 
 def bowl(v):
@@ -88,7 +87,7 @@ def main():
     print(f"  the step moves ε = 0.3 downhill until it passes the minimum, then jumps back and forth: "
           f"C rises in {len(rises)} of 12 steps (first at step {rises[0][0] + 1}: {rises[0][1]:.4f} → {rises[0][2]:.4f})")
     big = plain(curve, -1.05, 1.05, 6)
-    print(f"  plain v ← v − ηC'(v) with η = 1.05 > 2/C'' = 1: |v − 1| = "
+    print("  plain v ← v − ηC'(v) with η = 1.05 > 2/C'' = 1: |v − 1| = "
           + ", ".join(f"{abs(t - 1):.2f}" for t in big) + " (grows: each step overshoots)")
 
     # -- (3) online against mini-batch learning

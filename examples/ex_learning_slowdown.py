@@ -18,12 +18,12 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # float64, to compare with the closed-form updates exactly
 
+import _common  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
-import _common  # noqa: E402
 
 ETA = 0.15
 STARTS = [(0.6, 0.9), (2.0, 2.0)]

@@ -13,13 +13,12 @@ network.py's settings (sigmoid, quadratic cost, m = 10, η = 3.0) with network.p
 initial weights for three seeds, then N(0, 1/784) weights ("default"), then the cross-entropy.
 """
 
+import _common
 import jax
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-import _common
-
 
 
 def main():

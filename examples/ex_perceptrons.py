@@ -13,14 +13,13 @@ w·x + b = 0; a small network where a neuron sits exactly at w·x + b = 0 shows 
 The perceptron is jaxnn's "step" activation, step(z) = 1 if z > 0 else 0.
 """
 
+import _common
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-import _common
-
 
 
 def scaled(params, c):

@@ -18,12 +18,12 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array is made
 
+import _common  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn import plotting  # noqa: E402
-import _common  # noqa: E402
 
 SOFTMAX = jaxnn.activations.get("softmax")
 LL = jaxnn.costs.get("log-likelihood")

@@ -13,13 +13,13 @@ h_i on [s_i, s_{i+1}]; with h_i = f at the bump's midpoint the bumps trace f. By
 same shape of network, trained on f with jaxnn.sgd and the quadratic cost.
 """
 
+import _common
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxnn
 from jaxnn import plotting
-import _common
 
 STEEP = 10_000.0  # the hand-built hidden weights
 COMPONENTS = dict(activation="sigmoid", output_activation="linear")

@@ -14,10 +14,10 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # before any array is made
 
+import _common  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 import jaxnn  # noqa: E402
-import _common  # noqa: E402
 
 F64 = jnp.float64
 

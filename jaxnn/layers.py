@@ -28,11 +28,11 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 import jax
 import jax.numpy as jnp
 
-from jaxnn.initializers import initializers as _initializers
 from jaxnn.activations import Activation
 from jaxnn.activations import get as _activation_get
 from jaxnn.activations import softmax as _softmax_activation
 from jaxnn.errors import JaxnnError
+from jaxnn.initializers import initializers as _initializers
 from jaxnn.registry import Registry
 from jaxnn.validation import choice, positive_float, positive_int
 

@@ -31,14 +31,24 @@ import jax.numpy as jnp
 
 from jaxnn import activations as _activations
 from jaxnn import costs as _costs
-from jaxnn.initializers import initializers as _initializers
 from jaxnn import regularizers as _regularizers
 from jaxnn.activations import Activation
 from jaxnn.costs import Cost
 from jaxnn.errors import JaxnnError, NotDifferentiableError
+from jaxnn.initializers import initializers as _initializers
 from jaxnn.layers import FullyConnected, Layer, make_layer
 from jaxnn.regularizers import Regularizer
-from jaxnn.validation import as_examples, as_labels, as_params, as_tree, check_sizes, choice, float_dtype, prng_key, sizes_of
+from jaxnn.validation import (
+    as_examples,
+    as_labels,
+    as_params,
+    as_tree,
+    check_sizes,
+    choice,
+    float_dtype,
+    prng_key,
+    sizes_of,
+)
 
 Shape = Tuple[int, ...]
 Params = List[dict]

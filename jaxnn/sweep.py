@@ -29,9 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxnn import optim, progress, sharding, validation
-from jaxnn.initializers import initializers
 from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
+from jaxnn.initializers import initializers
 from jaxnn.net import Network, init_network, net_metrics
 from jaxnn.training import EVAL_CHUNK, GATHER_BYTES, GATHER_STEPS, epoch_body, epoch_key, structure
 from jaxnn.validation import positive_float, positive_int

@@ -24,13 +24,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxnn import optim, progress
+from jaxnn._setup import Setup, setup
 from jaxnn.backprop import GRADIENTS
 from jaxnn.checkpoint import load_checkpoint, save_checkpoint
 from jaxnn.errors import JaxnnError
 from jaxnn.history import History
 from jaxnn.layers import make_layer, with_weights_first
 from jaxnn.net import Network, masks, net_metrics, network
-from jaxnn._setup import Setup, setup
 from jaxnn.validation import (
     choice,
     fraction,

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import chex
 import jax
 import jax.numpy as jnp
-import chex
 import numpy as np
 import pytest
 

@@ -14,8 +14,18 @@ from jax.test_util import check_grads
 import jaxnn
 from jaxnn.backprop import net_backprop
 from jaxnn.errors import JaxnnError
+from jaxnn.layers import (
+    ConvPool,
+    FullyConnected,
+    Layer,
+    LayerType,
+    Softmax,
+    layers,
+    make_layer,
+    max_pool,
+    max_pool_backward,
+)
 from jaxnn.net import conv_net, init_network, masks, net_autodiff_grad, net_loss
-from jaxnn.layers import ConvPool, FullyConnected, Layer, LayerType, Softmax, layers, make_layer, max_pool, max_pool_backward
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "linear"]
 

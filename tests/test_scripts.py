@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = {
     "chapter1": ["examples/chapter1.py", "--quick"],

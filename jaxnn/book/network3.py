@@ -53,9 +53,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn.net import conv_net, init_network
 from jaxnn.errors import JaxnnError
 from jaxnn.layers import ConvPool, FullyConnected, Softmax
+from jaxnn.net import conv_net, init_network
 from jaxnn.training import NETWORK3, as_key, sgd
 from jaxnn.validation import positive_float, positive_int
 
