@@ -39,17 +39,6 @@ def fmt(v):
     return "[" + "; ".join(" ".join(f"{float(e):.10g}" for e in row) for row in v) + "]"
 
 
-def feedforward(model, params, x):
-    """network.py's forward pass, keeping every layer's z and activation: ``(zs, acts)`` with
-    ``zs[l]`` = z^{l+1}, ``acts[0]`` = x and ``acts[l+1]`` = σ(zs[l])."""
-    zs, acts = [], [x]
-    for l, layer in enumerate(params):
-        z = acts[-1] @ layer["w"].T + layer["b"]
-        zs.append(z)
-        acts.append((model.output_activation if l == len(params) - 1 else model.activation).fn(z))
-    return zs, acts
-
-
 def show(label, value, note=""):
     print(f"  {label:<16} = {fmt(value)}" + (f"    {note}" if note else ""))
 
@@ -72,7 +61,7 @@ def main():
     show("b2", params[1]["b"])
 
     model = jaxnn.make_model("sigmoid", "sigmoid", "quadratic")  # the forward pass is cost-free
-    zs, acts = feedforward(model, params, x[None, :])
+    zs, acts = jaxnn.feedforward(jaxnn.mlp([2, 2, 2], model), params, x[None, :])
     z1, a1, z2, a2 = zs[0][0], acts[1][0], zs[1][0], acts[2][0]
     sigmoid = model.activation
 

@@ -13,7 +13,7 @@ import numpy as np
 from jaxnn import regularizers as _regularizers
 from jaxnn.backprop import GRADIENTS
 from jaxnn.errors import JaxnnError
-from jaxnn.net import Network, init_network, make_model, mlp, require_differentiable
+from jaxnn.net import Network, check_network, init_network, make_model, mlp, require_differentiable
 from jaxnn.validation import (
     as_examples,
     as_params,
@@ -64,11 +64,13 @@ class Setup:
         full, rem = divmod(self.n, self.mini_batch_size)
         return full + (1 if rem and self.last_batch == "step" else 0)
 
-    def reg_scale(self, lmbda: float) -> float:
-        """The penalty's factor: λ/n (network2) or λ over the number of mini-batches (network3)."""
+    def reg_scale(self, lmbda: float, n: Optional[int] = None) -> float:
+        """The penalty's factor for a data set of ``n`` rows (default: the training set): λ/n
+        (network2) or λ over its number of full mini-batches (network3)."""
+        n = self.n if n is None else n
         if self.lmbda_scale == "mini-batches":
-            return lmbda / (self.n // self.mini_batch_size)
-        return lmbda / self.n
+            return lmbda / max(1, n // self.mini_batch_size)
+        return lmbda / n
 
     def rates(self, p: Optional[float]):
         """One dropout rate per layer: ``p`` for each layer built with dropout (``None``: the rate
@@ -125,11 +127,7 @@ def setup(params, training_data, mini_batch_size, *, net: Optional[Network] = No
     if p_dropouts is not None:
         p_dropouts = [fraction(p, "p_dropout", "the probability of dropping a unit") for p in p_dropouts]
     if net is not None:
-        if not isinstance(net, Network):
-            raise JaxnnError("net must be a Network: build it with jaxnn.network(layers, in_shape), jaxnn.conv_net or jaxnn.mlp")
-        if components:
-            raise JaxnnError(f"{', '.join(sorted(components))}: these components belong to the network; "
-                             "pass them when building it (jaxnn.network(..., cost=...) or the layers), not beside net=")
+        check_network(net, components)
         if params is not None:
             check_params(net, params)
             dtype = jax.tree_util.tree_leaves(params)[0].dtype

@@ -204,18 +204,20 @@ def mlp(sizes: Sequence[int], model: Any = None, *, p_dropout: float = 0.0, init
     return network(layers, (sizes[0],), model.cost, model.regularizer)
 
 
-def model_of(net: Network) -> Model:
-    """The components of a stack of fully connected layers, as a :class:`Model`."""
-    modes = {dict(layer.config).get("dropout", "book") for layer in net.layers if layer.p_dropout > 0}
-    hidden = net.layers[0].activation if len(net.layers) > 1 else net.output_activation
-    return Model(hidden or net.output_activation, net.output_activation, net.cost, net.regularizer,
-                 modes.pop() if modes else None)
+def check_network(net, components: Optional[dict] = None) -> Network:
+    """``net`` when it is a :class:`Network` and no components are named beside it (they belong
+    to the network: its layers, cost and regularizer)."""
+    if not isinstance(net, Network):
+        raise JaxnnError("net must be a Network: build it with jaxnn.network(layers, in_shape), jaxnn.conv_net or jaxnn.mlp")
+    if components:
+        raise JaxnnError(f"{', '.join(sorted(components))}: these components belong to the network; pass them when "
+                         "building it (jaxnn.network(..., cost=...) or the layers), not beside net=")
+    return net
 
 
 def init_network(key, net: Network, dtype=jnp.float32) -> Params:
     """Draws every layer's parameters (one key per layer, split from ``key``)."""
-    if not isinstance(net, Network):
-        raise JaxnnError("net must be a Network: build it with jaxnn.network(layers, in_shape), jaxnn.conv_net or jaxnn.mlp")
+    check_network(net)
     dtype = float_dtype(dtype)
     keys = jax.random.split(prng_key(key), len(net.layers))
     return [layer.init(k, shape, dtype)[0] for layer, k, shape in zip(net.layers, keys, net.shapes)]
@@ -233,7 +235,8 @@ def masks(net: Network, key, m: int, dtype=jnp.float32, train: bool = True, p_dr
     ``p_dropout`` (one rate per layer, traced or not) replaces the configured rates: the layers
     built with dropout then use it, so a sweep can vary the rate in one compiled program.
     """
-    keys: list = [None] * len(net.layers) if key is None else list(jax.random.split(key, len(net.layers)))
+    dropping = any(layer.p_dropout > 0 for layer in net.layers)
+    keys: list = [None] * len(net.layers) if key is None or not dropping else list(jax.random.split(key, len(net.layers)))
     return [layer.dropout(k, (m,) + shape, dtype, train, None if p_dropout is None else p_dropout[l])
             for l, (layer, k, shape) in enumerate(zip(net.layers, keys, net.shapes))]
 
@@ -313,13 +316,14 @@ def targets(y, n_out: int, dtype) -> jax.Array:
     return y.astype(dtype)
 
 
+def _plus_penalty(net: Network, params, cost, reg_scale):
+    return cost if net.regularizer.name == "none" else cost + reg_scale * penalty(net, params)
+
+
 def net_loss(net: Network, params, x, y, reg_scale=0.0, mults=None):
     """Mean cost over the batch (y one-hot), plus ``reg_scale`` times the penalty."""
     z = output_z(net, params, x, mults)
-    c = jnp.mean(net.cost.value_z(z, y, net.output_activation))
-    if net.regularizer.name == "none":
-        return c
-    return c + reg_scale * penalty(net, params)
+    return _plus_penalty(net, params, jnp.mean(net.cost.value_z(z, y, net.output_activation)), reg_scale)
 
 
 def net_autodiff_grad(net: Network, params, x, y, reg_scale=0.0, mults=None):
@@ -334,9 +338,7 @@ def net_metrics(net: Network, params, x, y, reg_scale, p_dropout=None):
     mults = masks(net, None, x.shape[0], x.dtype, train=False, p_dropout=p_dropout)
     a = net_forward(net, params, x, mults)
     labels = y if y.ndim == 1 else jnp.argmax(y, axis=-1)
-    cost = jnp.mean(net.cost.fn(a, targets(y, net.n_out, x.dtype)))
-    if net.regularizer.name != "none":
-        cost = cost + reg_scale * penalty(net, params)
+    cost = _plus_penalty(net, params, jnp.mean(net.cost.fn(a, targets(y, net.n_out, x.dtype))), reg_scale)
     return cost, jnp.sum(jnp.argmax(a, axis=-1) == labels)
 
 
@@ -348,12 +350,7 @@ def resolve(params, net: Optional[Network] = None, components: Optional[dict] = 
     connected layers their sizes describe, with ``components`` by name."""
     components = dict(components or {})
     if net is not None:
-        if not isinstance(net, Network):
-            raise JaxnnError("net must be a Network: build it with jaxnn.network(layers, in_shape), jaxnn.conv_net or jaxnn.mlp")
-        if components:
-            raise JaxnnError(f"pass the components ({', '.join(sorted(components))}) when building the network, "
-                             "not beside net=")
-        return net
+        return check_network(net, components)
     model = components.pop("model", None)
     if isinstance(model, Network):
         return model
@@ -428,17 +425,21 @@ def checked(params, x, net: Optional[Network], components: dict):
     return net, x
 
 
+def _predicted(net: Network, params, x):
+    return jnp.argmax(net_forward(net, params, jnp.asarray(x, jax.tree_util.tree_leaves(params)[0].dtype)), axis=-1)
+
+
 def predict(params, x, net: Optional[Network] = None, **components):
     """The index of the most active output neuron for each example (the predicted digit)."""
     net, x = checked(params, x, net, components)
-    return jnp.argmax(net_forward(net, params, jnp.asarray(x, jax.tree_util.tree_leaves(params)[0].dtype)), axis=-1)
+    return _predicted(net, params, x)
 
 
 def evaluate(params, x, labels, net: Optional[Network] = None, **components) -> int:
     """How many examples are classified correctly, as network.py's ``evaluate`` counts."""
     net, x = checked(params, x, net, components)
     labels = as_labels(labels, len(x), net.n_out)
-    return int(jnp.sum(predict(params, x, net=net) == jnp.asarray(labels)))
+    return int(jnp.sum(_predicted(net, params, x) == jnp.asarray(labels)))
 
 
 def accuracy(params, x, labels, net: Optional[Network] = None, **components) -> float:

@@ -33,7 +33,7 @@ from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import initializers
 from jaxnn.net import Network, init_network, net_metrics
-from jaxnn.training import EVAL_CHUNK, GATHER_BYTES, GATHER_STEPS, epoch_body, epoch_key, structure
+from jaxnn.training import GATHER_BYTES, GATHER_STEPS, chunk_rows, epoch_body, epoch_key, in_chunks, structure
 from jaxnn.validation import positive_float, positive_int
 
 
@@ -198,23 +198,16 @@ def sweep(
     run_epoch = jax.jit(lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
                         donate_argnums=0)
     metrics = jax.jit(jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0)))
-    chunk = None if s.net.sizes is not None else EVAL_CHUNK
 
     def measure_all(params, data, reg_scale):
         """Each network's (cost, correct) over a whole data set, in chunks for networks of images."""
         xs, ys = data
-        step = chunk or len(xs)
-        parts = [metrics(params, xs[i:i + step], ys[i:i + step], reg_scale, hp["p_dropout"])
-                 for i in range(0, len(xs), step)]
-        if len(parts) == 1:
-            return parts[0]
-        weights = [min(step, len(xs) - i) / len(xs) for i in range(0, len(xs), step)]
-        return (sum(np.asarray(c) * w for (c, _), w in zip(parts, weights)), sum(np.asarray(k) for _, k in parts))
+        return in_chunks(metrics, params, xs, ys, reg_scale, hp["p_dropout"], chunk_rows(s.net, len(xs)))
 
     state = (params, opt_state)
     if s.evaluation is not None:  # network2 scales the penalty by the evaluated set's size
         ex = s.evaluation[0]
-        eval_reg_scale = jnp.asarray([c["lmbda"] / len(ex) for c in configs], dtype)
+        eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
     correct, tcost, seconds = [], [], []
     bar = progress.bar(epochs, f"sweep of {len(configs)}", enabled=show_progress)
     try:
@@ -229,7 +222,7 @@ def sweep(
                 correct.append(np.asarray(c))
                 bar.set_postfix_str(f"best {100 * np.max(c) / len(ex):.2f}%")
             if monitor_training_cost:
-                tc, _ = measure_all(state[0], (x, y), jnp.asarray([c["lmbda"] / n for c in configs], dtype))
+                tc, _ = measure_all(state[0], (x, y), hp["reg_scale"])
                 tcost.append(np.asarray(tc))
             bar.update()
     finally:

@@ -55,7 +55,7 @@ def structure(net: Network, weights_first: bool = False) -> Network:
     first (sweeps)."""
     layers = []
     for layer in net.layers:
-        if layer.p_dropout > 0:
+        if layer.p_dropout > 0 and "p_dropout" in dict(layer.config):
             layer = make_layer((layer.name, {**dict(layer.config), "p_dropout": 0.5}))
         layers.append(with_weights_first(layer) if weights_first else layer)
     if tuple(layers) == net.layers:
@@ -164,21 +164,27 @@ def metrics_fn(net: Network):
 EVAL_CHUNK = 1000
 
 
-def measure(net: Network, params, x, y, reg_scale=0.0, p_dropout=None, chunk: Optional[int] = None):
-    """``(cost, correct)`` over a whole data set, in chunks of ``chunk`` rows (default: all of
-    them for a stack of fully connected layers, :data:`EVAL_CHUNK` otherwise)."""
-    fn = metrics_fn(net)
+def chunk_rows(net: Network, n: int) -> int:
+    """Rows scored at once: all ``n`` for a stack of fully connected layers, :data:`EVAL_CHUNK` otherwise."""
+    return n if net.sizes is not None else EVAL_CHUNK
+
+
+def in_chunks(fn, params, x, y, reg_scale, p_dropout, chunk: int):
+    """``fn(params, x, y, reg_scale, p_dropout) -> (cost, correct)`` over a whole data set in
+    chunks of ``chunk`` rows: the costs (means) weighted by each chunk's share, the counts summed.
+    One chunk is returned as ``fn`` gives it."""
     n = len(x)
-    chunk = chunk or (n if net.sizes is not None else EVAL_CHUNK)
     if chunk >= n:
-        c, k = fn(params, x, y, reg_scale, p_dropout)
-        return float(c), int(k)
-    cost, correct = 0.0, 0
-    for i in range(0, n, chunk):
-        c, k = fn(params, x[i:i + chunk], y[i:i + chunk], reg_scale, p_dropout)
-        cost += float(c) * min(chunk, n - i) / n
-        correct += int(k)
-    return cost, correct
+        return fn(params, x, y, reg_scale, p_dropout)
+    parts = [(fn(params, x[i:i + chunk], y[i:i + chunk], reg_scale, p_dropout), min(chunk, n - i) / n)
+             for i in range(0, n, chunk)]
+    return sum(np.asarray(c) * w for (c, _), w in parts), sum(np.asarray(k) for (_, k), _ in parts)
+
+
+def measure(net: Network, params, x, y, reg_scale=0.0, p_dropout=None, chunk: Optional[int] = None):
+    """``(cost, correct)`` over a whole data set, in chunks of ``chunk`` rows (default: :func:`chunk_rows`)."""
+    c, k = in_chunks(metrics_fn(net), params, x, y, reg_scale, p_dropout, chunk or chunk_rows(net, len(x)))
+    return float(c), int(k)
 
 
 @jax.jit
@@ -266,7 +272,7 @@ class _Monitor:
     evaluation: Optional[tuple]
     training: tuple
     test: Optional[tuple]
-    lmbda: float
+    reg_scale: Callable[[int], float]  # the penalty's factor for a data set of n rows
     p_dropout: Any
     evaluation_cost: bool
     evaluation_accuracy: bool
@@ -281,13 +287,13 @@ class _Monitor:
         lines = []
         if self.evaluation is not None and (self.evaluation_accuracy or self.evaluation_cost):
             ex, _ = self.evaluation
-            c, correct = self._measure(params, self.evaluation, self.lmbda / len(ex))
+            c, correct = self._measure(params, self.evaluation, self.reg_scale(len(ex)))
             history.evaluation_correct.append(int(correct))
             if self.evaluation_cost:
                 history.evaluation_cost.append(float(c))
         if self.training_cost or self.training_accuracy:
             x, _ = self.training
-            c, correct = self._measure(params, self.training, self.lmbda / len(x))
+            c, correct = self._measure(params, self.training, self.reg_scale(len(x)))
             if self.training_cost:
                 history.training_cost.append(float(c))
                 lines.append(f"Cost on training data: {float(c)}")
@@ -300,7 +306,7 @@ class _Monitor:
             best = max(history.evaluation_correct[:-1], default=-1) if history.evaluation_correct else None
             if best is None or history.evaluation_correct[-1] >= best:  # network3 compares with >=
                 tx, _ = self.test
-                correct = self._measure(params, self.test, self.lmbda / len(tx))[1]
+                correct = self._measure(params, self.test, self.reg_scale(len(tx)))[1]
                 history.test_correct.append(int(correct))
                 lines.append(f"Accuracy on test data: {int(correct)} / {len(tx)}")
             else:
@@ -480,7 +486,7 @@ def sgd(
         opt_state = optim.with_learning_rate(opt_state, eta_now)
 
     stopping = _Stopping(early_stopping, halve_eta_after, min_eta_fraction, current_eta())
-    monitor = _Monitor(s.net, s.evaluation, (x, y), s.test, lmbda if s.lmbda_scale == "examples" else 0.0,
+    monitor = _Monitor(s.net, s.evaluation, (x, y), s.test, lambda rows: s.reg_scale(lmbda, rows),
                        hp["p_dropout"], monitor_evaluation_cost,
                        monitor_evaluation_accuracy or bool(early_stopping or halve_eta_after) or s.test is not None,
                        monitor_training_cost, monitor_training_accuracy)
@@ -555,5 +561,5 @@ def sgd(
     return params, history
 
 
-__all__ = ["GATHER_BYTES", "GATHER_STEPS", "GRADIENTS", "NETWORK3", "epoch_body", "epoch_fn", "epoch_key",
+__all__ = ["GATHER_BYTES", "GATHER_STEPS", "GRADIENTS", "NETWORK3", "chunk_rows", "epoch_body", "epoch_fn", "epoch_key", "in_chunks",
            "epoch_order", "measure", "metrics_fn", "sgd", "structure"]
