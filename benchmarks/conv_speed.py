@@ -106,9 +106,16 @@ def worker_torch(batches: int, repeats: int) -> dict:
     Y = torch.from_numpy(y.astype(np.int64))
     nn = torch.nn
     model = nn.Sequential(
-        nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.Sigmoid(),
-        nn.Conv2d(20, 40, 5), nn.MaxPool2d(2), nn.Sigmoid(),
-        nn.Flatten(), nn.Linear(640, 100), nn.Sigmoid(), nn.Linear(100, 10),
+        nn.Conv2d(1, 20, 5),
+        nn.MaxPool2d(2),
+        nn.Sigmoid(),
+        nn.Conv2d(20, 40, 5),
+        nn.MaxPool2d(2),
+        nn.Sigmoid(),
+        nn.Flatten(),
+        nn.Linear(640, 100),
+        nn.Sigmoid(),
+        nn.Linear(100, 10),
     )
     opt = torch.optim.SGD(model.parameters(), lr=ETA)
     loss_fn = nn.CrossEntropyLoss()
@@ -116,7 +123,7 @@ def worker_torch(batches: int, repeats: int) -> dict:
     def run():
         for i in range(0, n, M):
             opt.zero_grad(set_to_none=True)
-            loss_fn(model(X[i:i + M]), Y[i:i + M]).backward()
+            loss_fn(model(X[i : i + M]), Y[i : i + M]).backward()
             opt.step()
 
     start = time.perf_counter()
@@ -152,23 +159,31 @@ def main(argv=None):
     if a.worker:
         return worker(a.worker, a.batches, a.repeats)
 
-    print(f"# two-conv-pool network, mini-batch {M}, float32; {a.batches} mini-batches per timing, "
-          f"scaled to {EPOCH_BATCHES}; median of {a.repeats}; {platform.processor() or platform.machine()}, "
-          f"{len(os.sched_getaffinity(0))} cores; {platform.python_version()}")
+    print(
+        f"# two-conv-pool network, mini-batch {M}, float32; {a.batches} mini-batches per timing, "
+        f"scaled to {EPOCH_BATCHES}; median of {a.repeats}; {platform.processor() or platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} cores; {platform.python_version()}"
+    )
     results = {}
     for name in a.only:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
         env.pop("JAX_ENABLE_X64", None)
-        proc = subprocess.run([sys.executable, __file__, "--worker", name, "--batches", str(a.batches),
-                               "--repeats", str(a.repeats)], capture_output=True, text=True, env=env)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", name, "--batches", str(a.batches), "--repeats", str(a.repeats)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if proc.returncode or not line:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             print(f"# {IMPLEMENTATIONS[name]}: failed ({tail[0]})")
             continue
-        results[name] = json.loads(line[0][len("RESULT "):])
-        print(f"# {IMPLEMENTATIONS[name]}: {results[name]['version']}; passes {', '.join(f'{t:.2f}' for t in results[name]['times'])} s",
-              flush=True)
+        results[name] = json.loads(line[0][len("RESULT ") :])
+        print(
+            f"# {IMPLEMENTATIONS[name]}: {results[name]['version']}; passes {', '.join(f'{t:.2f}' for t in results[name]['times'])} s",
+            flush=True,
+        )
     if not results:
         return 1
     scale = EPOCH_BATCHES / a.batches
@@ -179,7 +194,9 @@ def main(argv=None):
     print("| --- | --- | --- | --- | --- |")
     for k, r in results.items():
         ratio = f"{per_epoch[k] / ref:.2f}" if ref else "—"
-        print(f"| {IMPLEMENTATIONS[k]} | {per_epoch[k]:.1f} | {ratio} | {r['warmup']:.1f} s | {r['peak_mib']:.0f} MiB |")
+        print(
+            f"| {IMPLEMENTATIONS[k]} | {per_epoch[k]:.1f} | {ratio} | {r['warmup']:.1f} s | {r['peak_mib']:.0f} MiB |"
+        )
     if ref:
         for k in per_epoch:
             if k != "torch":

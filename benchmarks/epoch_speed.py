@@ -153,9 +153,19 @@ class JaxnnRunner(Runner):
     def _epoch(self) -> float:
         self.seed += 1
         cfg = self.cfg
-        self.params, history = jaxnn.sgd(self.params, (self.x, self.y), 1, self.m, cfg.eta, key=self.seed,
-                                         gradient=self.gradient, activation="sigmoid", cost=cfg.cost,
-                                         lmbda=cfg.lmbda, regularizer="l2")
+        self.params, history = jaxnn.sgd(
+            self.params,
+            (self.x, self.y),
+            1,
+            self.m,
+            cfg.eta,
+            key=self.seed,
+            gradient=self.gradient,
+            activation="sigmoid",
+            cost=cfg.cost,
+            lmbda=cfg.lmbda,
+            regularizer="l2",
+        )
         return history.seconds[0]
 
     def setup(self):
@@ -227,7 +237,7 @@ class NetworkPy:
         network2's L2 weight decay when lmbda > 0."""
         decay = 1 - eta * lmbda / len(xs)
         for k in range(0, len(order), mini_batch):
-            self.update_mini_batch([(xs[i], ys[i]) for i in order[k:k + mini_batch]], eta, decay)
+            self.update_mini_batch([(xs[i], ys[i]) for i in order[k : k + mini_batch]], eta, decay)
 
     def evaluate(self, x, labels):
         return sum(int(np.argmax(self.feedforward(col.reshape(-1, 1))) == l) for col, l in zip(x, labels))
@@ -245,7 +255,7 @@ class NetworkMatrix:
         ws, bs = self.weights, self.biases
         decay = 1 - eta * lmbda / len(x)
         for k in range(0, len(order), mini_batch):
-            idx = order[k:k + mini_batch]
+            idx = order[k : k + mini_batch]
             a = x[idx]
             acts = [a]
             for w, b in zip(ws, bs):
@@ -322,15 +332,19 @@ class TorchRunner(LoopRunner):
         # step, so weight_decay = λ/n gives w <- (1 − ηλ/n)w − η·grad.
         weights = [q for name, q in self.model.named_parameters() if name.endswith("weight")]
         biases = [q for name, q in self.model.named_parameters() if name.endswith("bias")]
-        self.opt = torch.optim.SGD([{"params": weights, "weight_decay": cfg.lmbda / self.n},
-                                    {"params": biases, "weight_decay": 0.0}], lr=cfg.eta)
+        self.opt = torch.optim.SGD(
+            [{"params": weights, "weight_decay": cfg.lmbda / self.n}, {"params": biases, "weight_decay": 0.0}],
+            lr=cfg.eta,
+        )
         self.forward = torch.compile(self.model) if compiled else self.model
         self.X = torch.from_numpy(np.array(x, np.float32))
         self.Y = torch.from_numpy(np.array(y_one_hot, np.float32))
         kind = "PyTorch torch.compile" if compiled else "PyTorch eager"
         self.name = f"{kind}, {threads} thread{'s' if threads > 1 else ''}"
-        self.note = (f"torch {torch.__version__}, {'torch.compile(model)' if compiled else 'autograd'} + optim.SGD, "
-                     "Python loop over mini-batches")
+        self.note = (
+            f"torch {torch.__version__}, {'torch.compile(model)' if compiled else 'autograd'} + optim.SGD, "
+            "Python loop over mini-batches"
+        )
         self.ready = False
 
     def setup(self):
@@ -354,7 +368,7 @@ class TorchRunner(LoopRunner):
         perm = torch.randperm(self.n)[:count]
         start = time.perf_counter()
         for k in range(0, count, m):
-            idx = perm[k:k + m]
+            idx = perm[k : k + m]
             xb, yb = X[idx], Y[idx]
             opt.zero_grad(set_to_none=True)
             z = forward(xb)
@@ -405,7 +419,7 @@ class JaxPerStepRunner(LoopRunner):
         x, y, step, params = self.x, self.y, self.step, self.params
         start = time.perf_counter()
         for k in range(0, count, self.cfg.m):
-            idx = order[k:k + self.cfg.m]
+            idx = order[k : k + self.cfg.m]
             params = step(params, x[idx], y[idx])
         jax.block_until_ready(params)
         self.params = params
@@ -450,10 +464,11 @@ def peak_memory_of(key: str, argv: List[str]) -> Optional[float]:
     runs one timed pass; the same options as this run."""
     import subprocess
 
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), *argv, "--peak-memory-of", key],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), *argv, "--peak-memory-of", key], capture_output=True, text=True
+    )
     line = next((l for l in out.stdout.splitlines() if l.startswith("PEAK ")), None)
-    return None if line is None else json.loads(line[len("PEAK "):])["peak_rss_mb"]
+    return None if line is None else json.loads(line[len("PEAK ") :])["peak_rss_mb"]
 
 
 # ----------------------------------------------------------------------------- results
@@ -487,10 +502,16 @@ class Result:
         return f"{self.examples:,} of {self.n:,} examples, ×{self.n / self.examples:g}"
 
     def as_dict(self) -> dict:
-        return {"implementation": self.name, "seconds_per_epoch": self.seconds,
-                "examples_per_second": self.per_second, "examples_timed": self.examples,
-                "raw_seconds": self.times, "compile_seconds": self.compile_s, "peak_rss_mb": self.peak_mb,
-                "note": self.note}
+        return {
+            "implementation": self.name,
+            "seconds_per_epoch": self.seconds,
+            "examples_per_second": self.per_second,
+            "examples_timed": self.examples,
+            "raw_seconds": self.times,
+            "compile_seconds": self.compile_s,
+            "peak_rss_mb": self.peak_mb,
+            "note": self.note,
+        }
 
 
 def run_round_robin(runners: List[Runner], repeats: int) -> List[Result]:
@@ -502,8 +523,12 @@ def run_round_robin(runners: List[Runner], repeats: int) -> List[Result]:
     for k in range(repeats):
         for r in runners:
             times[id(r)].append(r.run())
-        print(f"  round {k + 1}/{repeats}: " + ", ".join(f"{times[id(r)][-1] * r.n / r.examples:.3f}" for r in runners)
-              + " s/epoch", flush=True)
+        print(
+            f"  round {k + 1}/{repeats}: "
+            + ", ".join(f"{times[id(r)][-1] * r.n / r.examples:.3f}" for r in runners)
+            + " s/epoch",
+            flush=True,
+        )
     return [Result(r, times[id(r)]) for r in runners]
 
 
@@ -512,15 +537,20 @@ def markdown_table(results: List[Result], floor_s: Optional[float] = None) -> Li
     "% of FLOP floor" is floor_s / (s / epoch)."""
     base = results[0].seconds
     memory = any(r.peak_mb is not None for r in results)
-    lines = ["| implementation | s / epoch | examples / s | × slower than jaxnn | % of FLOP floor | compile (s) "
-             + ("| peak memory (MB) " if memory else "") + "| timed on | notes |",
-             "|---|---:|---:|---:|---:|---:|" + ("---:|" if memory else "") + "---|---|"]
+    lines = [
+        "| implementation | s / epoch | examples / s | × slower than jaxnn | % of FLOP floor | compile (s) "
+        + ("| peak memory (MB) " if memory else "")
+        + "| timed on | notes |",
+        "|---|---:|---:|---:|---:|---:|" + ("---:|" if memory else "") + "---|---|",
+    ]
     for r in results:
         comp = f"{r.compile_s:.2f}" if r.compile_s is not None else "–"
         floor = f"{100 * floor_s / r.seconds:.1f}%" if floor_s else "–"
         peak = (f"{r.peak_mb:.0f} | " if r.peak_mb is not None else "– | ") if memory else ""
-        lines.append(f"| {r.name} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.seconds / base:.1f}× | {floor} | "
-                     f"{comp} | {peak}{r.timed_on} | {r.note} |")
+        lines.append(
+            f"| {r.name} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.seconds / base:.1f}× | {floor} | "
+            f"{comp} | {peak}{r.timed_on} | {r.note} |"
+        )
     return lines
 
 
@@ -531,7 +561,7 @@ def sgemm_rate(size: int = 2048, repeats: int = 5) -> float:
     a, b = rng.standard_normal((2, size, size), dtype=np.float32)
     a @ b  # warm-up
     best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * size ** 3 / best
+    return 2 * size**3 / best
 
 
 def _timed(f) -> float:
@@ -551,8 +581,10 @@ def run_other_configs(data, rate: float, repeats: int, quick: bool, skip: set) -
     y_one_hot = np.eye(10, dtype=np.float32)[y]
     out = {}
     for cfg in OTHER_CONFIGS:
-        params0 = [{k: np.array(v) for k, v in layer.items()}
-                   for layer in jaxnn.init_params(jax.random.key(0), list(cfg.sizes), "large")]
+        params0 = [
+            {k: np.array(v) for k, v in layer.items()}
+            for layer in jaxnn.init_params(jax.random.key(0), list(cfg.sizes), "large")
+        ]
         runners: List[Runner] = [JaxnnRunner("backprop", params0, x, y, cfg=cfg)]
         if "autodiff" not in skip:
             runners.append(JaxnnRunner("autodiff", params0, x, y, cfg=cfg))
@@ -567,13 +599,18 @@ def run_other_configs(data, rate: float, repeats: int, quick: bool, skip: set) -
         if "per-example" not in skip:
             runners.append(NumpyRunner("per-example", params0, x, y_one_hot, 1000 if quick else 2000, np.float32, cfg))
         floor_s = cfg.flops(len(x)) / rate
-        print(f"\n## {cfg.name}: {cfg.describe()} (median of {repeats}; FLOP floor {floor_s * 1e3:.1f} ms)\n",
-              flush=True)
+        print(
+            f"\n## {cfg.name}: {cfg.describe()} (median of {repeats}; FLOP floor {floor_s * 1e3:.1f} ms)\n", flush=True
+        )
         results = run_round_robin(runners, repeats)
         table = markdown_table(results, floor_s)
         print("\n".join(table), flush=True)
-        out[cfg.name] = {"config": cfg._asdict(), "floor_s": floor_s, "table": table,
-                         "results": [r.as_dict() for r in results]}
+        out[cfg.name] = {
+            "config": cfg._asdict(),
+            "floor_s": floor_s,
+            "table": table,
+            "results": [r.as_dict() for r in results],
+        }
     return out
 
 
@@ -587,8 +624,15 @@ def _permutation_one_sort(key, n: int):
     return jax.lax.sort((hi, lo, jnp.arange(n, dtype=jnp.int32)), num_keys=2)[2]
 
 
-def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, part: str = "all",
-                   one_sort: bool = False, gather_steps: int = 1):
+def _rebuilt_epoch(
+    n: int,
+    m: int,
+    unroll: int = 1,
+    contiguous: bool = False,
+    part: str = "all",
+    one_sort: bool = False,
+    gather_steps: int = 1,
+):
     """An epoch built like jaxnn's (a permutation, ``lax.scan``, each mini-batch gathered by index,
     the public hand-written ``jaxnn.backprop``), with knobs; for ``--variants`` only.
 
@@ -610,6 +654,7 @@ def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, pa
         if part == "permutation":
             return jax.tree_util.tree_map(lambda p: p.at[0].add(perm[0].astype(p.dtype) * 1e-30), params)
         if part == "loop":
+
             def body(acc, idx):
                 xb, labels = x[idx], jax.nn.one_hot(y[idx], 10, dtype=x.dtype)
                 return acc + jnp.sum(xb) + jnp.sum(labels), None
@@ -629,11 +674,13 @@ def _rebuilt_epoch(n: int, m: int, unroll: int = 1, contiguous: bool = False, pa
                 return jax.lax.scan(lambda p, b: (step(p, b[0], b[1], eta), None), p, (xs, ys), unroll=unroll)[0], None
 
             params, _ = jax.lax.scan(group, params, groups)
-            params, _ = jax.lax.scan(lambda p, idx: (step(p, x[idx], y[idx], eta), None), params,
-                                     perm[steps // g * g * m :].reshape(-1, m))
+            params, _ = jax.lax.scan(
+                lambda p, idx: (step(p, x[idx], y[idx], eta), None), params, perm[steps // g * g * m :].reshape(-1, m)
+            )
         else:  # gather each mini-batch by index inside the scan
-            params, _ = jax.lax.scan(lambda p, idx: (step(p, x[idx], y[idx], eta), None), params,
-                                     perm.reshape(steps, m), unroll=unroll)
+            params, _ = jax.lax.scan(
+                lambda p, idx: (step(p, x[idx], y[idx], eta), None), params, perm.reshape(steps, m), unroll=unroll
+            )
         return params
 
     return jax.jit(epoch, donate_argnums=0)
@@ -691,9 +738,12 @@ def run_variants(params0, x, y, repeats: int) -> List[str]:
     sizes = [params0[0]["w"].shape[1]] + [q["w"].shape[0] for q in params0]
     flops = BOOK._replace(sizes=tuple(sizes)).flops(len(x))
     steps = len(x) // MINI_BATCH
-    lines += ["", f"Matrix-multiply work of one epoch, counted by hand: {flops / 1e9:.2f} GFLOP, i.e. "
-                  f"{flops / base / 1e9:.0f} GFLOP/s at {base:.3f} s/epoch; {base / steps * 1e6:.1f} µs per "
-                  f"mini-batch step of 10."]
+    lines += [
+        "",
+        f"Matrix-multiply work of one epoch, counted by hand: {flops / 1e9:.2f} GFLOP, i.e. "
+        f"{flops / base / 1e9:.0f} GFLOP/s at {base:.3f} s/epoch; {base / steps * 1e6:.1f} µs per "
+        f"mini-batch step of 10.",
+    ]
     print("\n" + "\n".join(lines), flush=True)
     return lines
 
@@ -783,13 +833,17 @@ def fresh_process(sizes) -> Optional[dict]:
     (test accuracy every epoch), and how much longer its first, compiling epoch took."""
     import subprocess
 
-    out = subprocess.run([sys.executable, "-c", _FRESH, ",".join(map(str, sizes))], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run(
+        [sys.executable, "-c", _FRESH, ",".join(map(str, sizes))],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("FRESH ")), None)
     if line is None:
         print(f"memory measurement failed: {out.stderr[-500:]}")
         return None
-    return json.loads(line[len("FRESH "):])
+    return json.loads(line[len("FRESH ") :])
 
 
 # ----------------------------------------------------------------------------- accuracy check
@@ -832,33 +886,64 @@ def check_accuracy(params0, data, epochs: int) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repeats", type=int, default=None, help="timed rounds (default 9; 3 with --quick)")
-    ap.add_argument("--quick", action="store_true",
-                    help="fewer rounds, and the baselines timed on small prefixes of the epoch")
+    ap.add_argument(
+        "--quick", action="store_true", help="fewer rounds, and the baselines timed on small prefixes of the epoch"
+    )
     ap.add_argument("--sizes", default="784,30,10", help="layer sizes, comma separated (default 784,30,10)")
-    ap.add_argument("--per-example-examples", type=int, default=None,
-                    help="examples timed for NumPy per example (default 10000; 1000 with --quick)")
-    ap.add_argument("--torch-examples", type=int, default=None,
-                    help="examples timed for PyTorch (default 10000; 2000 with --quick)")
-    ap.add_argument("--baseline-examples", type=int, default=None,
-                    help="examples timed for NumPy matrix and JAX per step (default 50000; 10000 with --quick)")
-    ap.add_argument("--numpy-dtype", default="float32", choices=["float32", "float64"],
-                    help="float type of the NumPy rows (network.py itself computes in float64)")
+    ap.add_argument(
+        "--per-example-examples",
+        type=int,
+        default=None,
+        help="examples timed for NumPy per example (default 10000; 1000 with --quick)",
+    )
+    ap.add_argument(
+        "--torch-examples", type=int, default=None, help="examples timed for PyTorch (default 10000; 2000 with --quick)"
+    )
+    ap.add_argument(
+        "--baseline-examples",
+        type=int,
+        default=None,
+        help="examples timed for NumPy matrix and JAX per step (default 50000; 10000 with --quick)",
+    )
+    ap.add_argument(
+        "--numpy-dtype",
+        default="float32",
+        choices=["float32", "float64"],
+        help="float type of the NumPy rows (network.py itself computes in float64)",
+    )
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: the usable cores)")
-    ap.add_argument("--skip", default="",
-                    help="comma-separated rows to leave out: autodiff, jax-step, torch, torch-compile, matrix, "
-                         "per-example, "
-                         "memory (the fresh-process measurement of peak memory and compile time)")
-    ap.add_argument("--variants", action="store_true",
-                    help="also time jaxnn variants (mini-batch size, scan unroll, the permutation, gathers)")
-    ap.add_argument("--check-accuracy", type=int, nargs="?", const=2, default=0, metavar="EPOCHS",
-                    help="instead of timing, train every implementation for EPOCHS (default 2) epochs and "
-                         "print test accuracy")
-    ap.add_argument("--configs", default="all", choices=["all", "book"],
-                    help="all (default): after the book's network, also time [784, 100, 10], mini-batch 100 "
-                         "and network2's cross-entropy + L2 configuration, each in a shorter table; book: only it")
+    ap.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated rows to leave out: autodiff, jax-step, torch, torch-compile, matrix, "
+        "per-example, "
+        "memory (the fresh-process measurement of peak memory and compile time)",
+    )
+    ap.add_argument(
+        "--variants",
+        action="store_true",
+        help="also time jaxnn variants (mini-batch size, scan unroll, the permutation, gathers)",
+    )
+    ap.add_argument(
+        "--check-accuracy",
+        type=int,
+        nargs="?",
+        const=2,
+        default=0,
+        metavar="EPOCHS",
+        help="instead of timing, train every implementation for EPOCHS (default 2) epochs and print test accuracy",
+    )
+    ap.add_argument(
+        "--configs",
+        default="all",
+        choices=["all", "book"],
+        help="all (default): after the book's network, also time [784, 100, 10], mini-batch 100 "
+        "and network2's cross-entropy + L2 configuration, each in a shorter table; book: only it",
+    )
     ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--peak-memory-of", help=argparse.SUPPRESS)  # worker mode: one row's peak memory
     ap.add_argument("--strict", action="store_true", help="exit with status 1 when a speed target is missed")
@@ -882,8 +967,9 @@ def main(argv=None) -> int:
     data = jaxnn.load_mnist()
     x, y = data.training.x, data.training.y
     y_one_hot = np.eye(sizes[-1], dtype=np.float32)[y]
-    params0 = [{k: np.array(v) for k, v in layer.items()}
-               for layer in jaxnn.init_params(jax.random.key(0), sizes, "large")]
+    params0 = [
+        {k: np.array(v) for k, v in layer.items()} for layer in jaxnn.init_params(jax.random.key(0), sizes, "large")
+    ]
 
     limits = dict(baseline_n=baseline_n, torch_n=torch_n, per_example_n=per_example_n)
     factories = runner_factories(params0, x, y, y_one_hot, threads, np_dtype, **limits)
@@ -895,19 +981,28 @@ def main(argv=None) -> int:
         return 0
 
     if args.check_accuracy:
-        print(f"\nTest accuracy after {args.check_accuracy} epochs (sizes {sizes}, mini-batch {MINI_BATCH}, "
-              f"eta {ETA}, float32):\n", flush=True)
+        print(
+            f"\nTest accuracy after {args.check_accuracy} epochs (sizes {sizes}, mini-batch {MINI_BATCH}, "
+            f"eta {ETA}, float32):\n",
+            flush=True,
+        )
         check_accuracy(params0, data, args.check_accuracy)
         return 0
 
     rate = sgemm_rate()
     book = BOOK._replace(sizes=tuple(sizes))
     floor_s = book.flops(len(x)) / rate
-    print(f"\nSGEMM rate of this machine (NumPy float32, 2048 × 2048 products, best of 5): {rate / 1e9:.0f} GFLOP/s. "
-          f"The FLOP floor of an epoch is its matrix-multiply work at that rate: "
-          f"{book.flops(len(x)) / 1e9:.2f} GFLOP, {floor_s * 1e3:.1f} ms for the book's network.", flush=True)
-    print(f"\nConfiguration: {book.describe()}, 50,000 MNIST training images, float32 unless noted; "
-          f"median of {repeats} round-robin rounds.\n", flush=True)
+    print(
+        f"\nSGEMM rate of this machine (NumPy float32, 2048 × 2048 products, best of 5): {rate / 1e9:.0f} GFLOP/s. "
+        f"The FLOP floor of an epoch is its matrix-multiply work at that rate: "
+        f"{book.flops(len(x)) / 1e9:.2f} GFLOP, {floor_s * 1e3:.1f} ms for the book's network.",
+        flush=True,
+    )
+    print(
+        f"\nConfiguration: {book.describe()}, 50,000 MNIST training images, float32 unless noted; "
+        f"median of {repeats} round-robin rounds.\n",
+        flush=True,
+    )
 
     notes: List[str] = []
     runners: List[Runner] = []
@@ -925,8 +1020,10 @@ def main(argv=None) -> int:
                 raise
             what = "torch.compile" if key == "torch-compile" else "PyTorch"
             if not any(n.startswith("PyTorch skipped") for n in notes):
-                notes.append(f"{what} skipped: it is not importable or fails here "
-                             f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}).")
+                notes.append(
+                    f"{what} skipped: it is not importable or fails here "
+                    f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})."
+                )
                 print(notes[-1], flush=True)
             continue
         runner.key = key
@@ -945,8 +1042,9 @@ def main(argv=None) -> int:
     for note in notes:
         print(f"\n{note}")
     load = _loadavg()
-    load_line = (f"Load average at the end (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in load)}"
-                 + (" — other work was running; treat the numbers with care." if load[0] > usable_cores() + 0.5 else ""))
+    load_line = f"Load average at the end (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in load)}" + (
+        " — other work was running; treat the numbers with care." if load[0] > usable_cores() + 0.5 else ""
+    )
     print(f"\n{load_line}")
 
     base = results[0].seconds
@@ -956,8 +1054,12 @@ def main(argv=None) -> int:
     ok &= fast
     checks.append({"against": "seconds per epoch", "seconds": base, "target": 0.08, "passed": fast})
     print(f"- jaxnn (backprop): {base:.3f} s per epoch (target ≤ 0.08 s): {'PASS' if fast else 'FAIL'}")
-    for prefix, need in (("NumPy, per example", 35.0), ("NumPy, matrix", 5.0), ("PyTorch eager", 12.0),
-                         ("JAX, jit per step", 2.5)):
+    for prefix, need in (
+        ("NumPy, per example", 35.0),
+        ("NumPy, matrix", 5.0),
+        ("PyTorch eager", 12.0),
+        ("JAX, jit per step", 2.5),
+    ):
         # against the fastest row of that kind (PyTorch eager: the better of its two thread counts)
         r = min((q for q in results if q.name.startswith(prefix)), key=lambda q: q.seconds, default=None)
         if r is None:
@@ -967,20 +1069,25 @@ def main(argv=None) -> int:
         passed = speedup >= need
         ok &= passed
         checks.append({"against": r.name, "speedup": speedup, "target": need, "passed": passed})
-        print(f"- jaxnn (backprop) vs {r.name}: {speedup:.1f}× faster (target ≥ {need:g}×): "
-              f"{'PASS' if passed else 'FAIL'}")
+        print(
+            f"- jaxnn (backprop) vs {r.name}: {speedup:.1f}× faster (target ≥ {need:g}×): "
+            f"{'PASS' if passed else 'FAIL'}"
+        )
 
     fresh = None
     if "memory" not in skip:
         fresh = fresh_process(sizes)
         if fresh is not None:
             passed = fresh["peak_rss_mb"] <= 1024
-            print(f"\n## Memory and compile time (a fresh process: load MNIST, jaxnn.sgd 3 epochs, test accuracy each)\n\n"
-                  f"- peak resident memory: {fresh['peak_rss_mb']:.0f} MB ({fresh['rss_before_training_mb']:.0f} MB "
-                  f"after loading the data, before training) (target ≤ 1024 MB: {'PASS' if passed else 'FAIL'})\n"
-                  f"- compile time of the new configuration (first epoch minus the fastest later one): "
-                  f"{fresh['compile_s']:.2f} s (target ≤ 3 s: {'PASS' if fresh['compile_s'] <= 3 else 'FAIL'}); "
-                  f"epochs: {', '.join(f'{t:.3f}' for t in fresh['epoch_seconds'])} s", flush=True)
+            print(
+                f"\n## Memory and compile time (a fresh process: load MNIST, jaxnn.sgd 3 epochs, test accuracy each)\n\n"
+                f"- peak resident memory: {fresh['peak_rss_mb']:.0f} MB ({fresh['rss_before_training_mb']:.0f} MB "
+                f"after loading the data, before training) (target ≤ 1024 MB: {'PASS' if passed else 'FAIL'})\n"
+                f"- compile time of the new configuration (first epoch minus the fastest later one): "
+                f"{fresh['compile_s']:.2f} s (target ≤ 3 s: {'PASS' if fresh['compile_s'] <= 3 else 'FAIL'}); "
+                f"epochs: {', '.join(f'{t:.3f}' for t in fresh['epoch_seconds'])} s",
+                flush=True,
+            )
 
     other = {} if args.configs == "book" else run_other_configs(data, rate, max(3, repeats // 3), args.quick, skip)
 
@@ -988,10 +1095,24 @@ def main(argv=None) -> int:
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "sizes": sizes, "repeats": repeats, "argv": sys.argv[1:],
-                       "results": [r.as_dict() for r in results], "checks": checks, "notes": notes,
-                       "load_at_end": load, "variants": variant_lines, "fresh_process": fresh,
-                       "sgemm_flops_per_s": rate, "other_configs": other}, f, indent=2)
+            json.dump(
+                {
+                    "machine": info,
+                    "sizes": sizes,
+                    "repeats": repeats,
+                    "argv": sys.argv[1:],
+                    "results": [r.as_dict() for r in results],
+                    "checks": checks,
+                    "notes": notes,
+                    "load_at_end": load,
+                    "variants": variant_lines,
+                    "fresh_process": fresh,
+                    "sgemm_flops_per_s": rate,
+                    "other_configs": other,
+                },
+                f,
+                indent=2,
+            )
     return 1 if (args.strict and not ok) else 0
 
 

@@ -25,13 +25,16 @@ SCRIPTS = ("epoch_speed.py", "sweep_speed.py", "conv_speed.py")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="each script's quick, rough mode")
-    ap.add_argument("--variants", action="store_true",
-                    help="also epoch_speed.py's variants (where the time of one epoch goes)")
-    ap.add_argument("--json-dir", help="write each script's figures to DIR/<script>.json "
-                                       "(epoch_speed.py and sweep_speed.py)")
+    ap.add_argument(
+        "--variants", action="store_true", help="also epoch_speed.py's variants (where the time of one epoch goes)"
+    )
+    ap.add_argument(
+        "--json-dir", help="write each script's figures to DIR/<script>.json (epoch_speed.py and sweep_speed.py)"
+    )
     args = ap.parse_args(argv)
     if args.json_dir:
         os.makedirs(args.json_dir, exist_ok=True)

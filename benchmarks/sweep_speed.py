@@ -76,8 +76,12 @@ def l2_table(data, epochs: int) -> dict:
     n = len(data.training)
     seeds = [0, 1, 2]
     lmbdas = [lam * n for lam in NOTES_LAMBDAS]
-    common = dict(evaluation_data=data.test, regularizer="l2", cost=NOTES_KW["cost"],
-                  output_activation=NOTES_KW["output_activation"])
+    common = dict(
+        evaluation_data=data.test,
+        regularizer="l2",
+        cost=NOTES_KW["cost"],
+        output_activation=NOTES_KW["output_activation"],
+    )
     t0 = time.perf_counter()
     res = jaxnn.sweep(BOOK, data.training, epochs, 10, 0.1, seeds=seeds, lmbda=lmbdas, init="default", **common)
     sweep_s = time.perf_counter() - t0
@@ -90,9 +94,15 @@ def l2_table(data, epochs: int) -> dict:
         seq_final.append(h.evaluation_correct[-1])
     seq_s = time.perf_counter() - t0
     diff = np.abs(np.asarray(seq_final) - res.evaluation_correct[:, -1])
-    return {"epochs": epochs, "networks": len(res.configs), "sweep_s": sweep_s, "sequential_s": seq_s,
-            "ratio": sweep_s / seq_s, "sweep_first_epoch_s": res.seconds[0],
-            "max_test_correct_difference": int(diff.max())}
+    return {
+        "epochs": epochs,
+        "networks": len(res.configs),
+        "sweep_s": sweep_s,
+        "sequential_s": seq_s,
+        "ratio": sweep_s / seq_s,
+        "sweep_first_epoch_s": res.seconds[0],
+        "max_test_correct_difference": int(diff.max()),
+    }
 
 
 # ----------------------------------------------------------------------------- (b) and (c)
@@ -118,8 +128,10 @@ def sgd_epoch(train, runs: int) -> float:
 def book_64(train, runs: int) -> dict:
     one = sgd_epoch(train, runs)
     out = {"sgd_epoch_s": one, "sgd_runs_timed": runs, "one_by_one_64_s": 64 * one}
-    for name, seeds, etas in (("64 seeds", list(range(64)), [3.0]),
-                              ("4 seeds x 16 eta", [0, 1, 2, 3], list(np.linspace(1.0, 4.0, 16)))):
+    for name, seeds, etas in (
+        ("64 seeds", list(range(64)), [3.0]),
+        ("4 seeds x 16 eta", [0, 1, 2, 3], list(np.linspace(1.0, 4.0, 16))),
+    ):
         steady, first = sweep_epoch(train, seeds, etas)
         out[name] = {"sweep_epoch_s": steady, "first_epoch_s": first, "speedup": 64 * one / steady}
     return out
@@ -139,50 +151,76 @@ def scaling(data, ns, steps_for, bw) -> list:
                 seeds, etas = list(range(n_nets // g)), list(np.linspace(1.0, 4.0, g))
             steady, first = sweep_epoch(train, seeds, etas)
             floor = steps * 2 * 4 * per_net * n_nets / bw
-            rows.append({"layout": layout, "N": n_nets, "steps": steps, "epoch_s": steady, "first_epoch_s": first,
-                         "net_examples_per_s": n_nets * 10 * steps / steady,
-                         "per_step_us": 1e6 * steady / steps, "floor_s": floor, "x_floor": steady / floor})
+            rows.append(
+                {
+                    "layout": layout,
+                    "N": n_nets,
+                    "steps": steps,
+                    "epoch_s": steady,
+                    "first_epoch_s": first,
+                    "net_examples_per_s": n_nets * 10 * steps / steady,
+                    "per_step_us": 1e6 * steady / steps,
+                    "floor_s": floor,
+                    "x_floor": steady / floor,
+                }
+            )
             r = rows[-1]
-            print(f"| {layout} | {n_nets} | {steps} | {r['epoch_s']:.3f} | {r['per_step_us']:.0f} | "
-                  f"{r['net_examples_per_s']:,.0f} | {1e6 * floor / steps:.1f} | {r['x_floor']:.1f}× |", flush=True)
+            print(
+                f"| {layout} | {n_nets} | {steps} | {r['epoch_s']:.3f} | {r['per_step_us']:.0f} | "
+                f"{r['net_examples_per_s']:,.0f} | {1e6 * floor / steps:.1f} | {r['x_floor']:.1f}× |",
+                flush=True,
+            )
     return rows
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="1 epoch for the λ table; fewer steps and sizes")
     ap.add_argument("--epochs", type=int, default=None, help="epochs of the λ table (default 5, as the notes)")
     ap.add_argument("--only", choices=["l2-table", "book-64", "scaling"], default=None)
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     data = jaxnn.load_mnist()
-    out = {"machine": f"{jax.devices()[0].device_kind} ({jax.default_backend()}), {os.cpu_count()} cores",
-           "jax": jax.__version__, "load_start": _load()}
-    print(f"# Sweeps against one-by-one runs\n\n- {out['machine']}, jax {jax.__version__}\n- {out['load_start']}\n",
-          flush=True)
+    out = {
+        "machine": f"{jax.devices()[0].device_kind} ({jax.default_backend()}), {os.cpu_count()} cores",
+        "jax": jax.__version__,
+        "load_start": _load(),
+    }
+    print(
+        f"# Sweeps against one-by-one runs\n\n- {out['machine']}, jax {jax.__version__}\n- {out['load_start']}\n",
+        flush=True,
+    )
 
     if args.only in (None, "l2-table"):
         epochs = args.epochs or (1 if args.quick else 5)
         r = out["l2_table"] = l2_table(data, epochs)
-        print(f"## The notes' L2 λ table: 7 λ × 3 seeds, {epochs} epoch(s), test accuracy every epoch\n\n"
-              f"| way | wall (s) |\n|---|---:|\n| one jaxnn.sweep (one compiled program) | {r['sweep_s']:.2f} |\n"
-              f"| 21 × jaxnn.sgd, one after another | {r['sequential_s']:.2f} |\n\n"
-              f"sweep / sequential = {r['ratio']:.2f} (target ≤ 0.7: {'PASS' if r['ratio'] <= 0.7 else 'FAIL'}); "
-              f"largest difference in final test correct counts: {r['max_test_correct_difference']}\n", flush=True)
+        print(
+            f"## The notes' L2 λ table: 7 λ × 3 seeds, {epochs} epoch(s), test accuracy every epoch\n\n"
+            f"| way | wall (s) |\n|---|---:|\n| one jaxnn.sweep (one compiled program) | {r['sweep_s']:.2f} |\n"
+            f"| 21 × jaxnn.sgd, one after another | {r['sequential_s']:.2f} |\n\n"
+            f"sweep / sequential = {r['ratio']:.2f} (target ≤ 0.7: {'PASS' if r['ratio'] <= 0.7 else 'FAIL'}); "
+            f"largest difference in final test correct counts: {r['max_test_correct_difference']}\n",
+            flush=True,
+        )
 
     if args.only in (None, "book-64"):
         runs = 3 if args.quick else 5
         train = data.training
         r = out["book_64"] = book_64(train, runs)
-        print(f"## 64 book networks, one full epoch (5,000 steps)\n\n"
-              f"jaxnn.sgd alone: {r['sgd_epoch_s']:.3f} s per epoch (median over {runs} runs), "
-              f"so 64 one by one: {r['one_by_one_64_s']:.2f} s per epoch (extrapolated from {runs} runs)\n\n"
-              f"| sweep of 64 | s / epoch | first epoch (compile) | throughput vs one by one |\n|---|---:|---:|---:|")
+        print(
+            f"## 64 book networks, one full epoch (5,000 steps)\n\n"
+            f"jaxnn.sgd alone: {r['sgd_epoch_s']:.3f} s per epoch (median over {runs} runs), "
+            f"so 64 one by one: {r['one_by_one_64_s']:.2f} s per epoch (extrapolated from {runs} runs)\n\n"
+            f"| sweep of 64 | s / epoch | first epoch (compile) | throughput vs one by one |\n|---|---:|---:|---:|"
+        )
         for name in ("64 seeds", "4 seeds x 16 eta"):
             q = r[name]
-            print(f"| {name} | {q['sweep_epoch_s']:.2f} | {q['first_epoch_s']:.2f} | {q['speedup']:.2f}× "
-                  f"(target ≥ 2.5×: {'PASS' if q['speedup'] >= 2.5 else 'FAIL'}) |")
+            print(
+                f"| {name} | {q['sweep_epoch_s']:.2f} | {q['first_epoch_s']:.2f} | {q['speedup']:.2f}× "
+                f"(target ≥ 2.5×: {'PASS' if q['speedup'] >= 2.5 else 'FAIL'}) |"
+            )
         print(flush=True)
 
     if args.only in (None, "scaling"):
@@ -194,12 +232,15 @@ def main(argv=None) -> int:
         def steps_for(n_nets):
             return int(min(5000, max(50, budget // n_nets)))
 
-        print(f"## Throughput against N\n\nMeasured copy bandwidth (NumPy, 256 MB, read + write): {bw / 1e9:.1f} GB/s; "
-              f"{n_weights(BOOK):,} weights and biases per network.\n'seeds': every network its own seed "
-              f"(data order); 'shared': groups of up to 16 networks share a seed. Each row times the second "
-              f"epoch over the first `steps` × 10 training images.\n\n"
-              f"| layout | N | steps | s / epoch | µs / step | network-examples / s | floor µs / step | × floor |\n"
-              f"|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+        print(
+            f"## Throughput against N\n\nMeasured copy bandwidth (NumPy, 256 MB, read + write): {bw / 1e9:.1f} GB/s; "
+            f"{n_weights(BOOK):,} weights and biases per network.\n'seeds': every network its own seed "
+            f"(data order); 'shared': groups of up to 16 networks share a seed. Each row times the second "
+            f"epoch over the first `steps` × 10 training images.\n\n"
+            f"| layout | N | steps | s / epoch | µs / step | network-examples / s | floor µs / step | × floor |\n"
+            f"|---|---:|---:|---:|---:|---:|---:|---:|",
+            flush=True,
+        )
         out["scaling"] = scaling(data, ns, steps_for, bw)
     out["load_end"] = _load()
     print(f"\n- {out['load_end']}")

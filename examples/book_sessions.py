@@ -24,140 +24,235 @@ import numpy as np
 
 #: (name, the book's figure, the session's code as the book prints it, less the imports)
 SESSIONS = [
-    ("ch1-30", "95.42% (best epoch)", """
+    (
+        "ch1-30",
+        "95.42% (best epoch)",
+        """
         net = network.Network([784, 30, 10])
         net.SGD(training_data, 30, 10, 3.0, test_data=test_data)
-    """),
-    ("ch1-100", "96.59%", """
+    """,
+    ),
+    (
+        "ch1-100",
+        "96.59%",
+        """
         net = network.Network([784, 100, 10])
         net.SGD(training_data, 30, 10, 3.0, test_data=test_data)
-    """),
-    ("ch1-eta0.001", "21.42%", """
+    """,
+    ),
+    (
+        "ch1-eta0.001",
+        "21.42%",
+        """
         net = network.Network([784, 100, 10])
         net.SGD(training_data, 30, 10, 0.001, test_data=test_data)
-    """),
-    ("ch1-eta100", "9.82%", """
+    """,
+    ),
+    (
+        "ch1-eta100",
+        "9.82%",
+        """
         net = network.Network([784, 30, 10])
         net.SGD(training_data, 30, 10, 100.0, test_data=test_data)
-    """),
-    ("ch1-no-hidden", "exercise: no figure", """
+    """,
+    ),
+    (
+        "ch1-no-hidden",
+        "exercise: no figure",
+        """
         net = network.Network([784, 10])
         net.SGD(training_data, 30, 10, 3.0, test_data=test_data)
-    """),
-    ("ch3-ce30", "95.49%", """
+    """,
+    ),
+    (
+        "ch3-ce30",
+        "95.49%",
+        """
         net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data, 30, 10, 0.5, evaluation_data=test_data,
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-ce100", "96.82%", """
+    """,
+    ),
+    (
+        "ch3-ce100",
+        "96.82%",
+        """
         net = network2.Network([784, 100, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data, 30, 10, 0.5, evaluation_data=test_data,
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-overfit", "82.27%", """
+    """,
+    ),
+    (
+        "ch3-overfit",
+        "82.27%",
+        """
         net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data[:1000], 400, 10, 0.5, evaluation_data=test_data,
             monitor_evaluation_accuracy=True, monitor_training_cost=True)
-    """),
-    ("ch3-l2-1000", "87.1%", """
+    """,
+    ),
+    (
+        "ch3-l2-1000",
+        "87.1%",
+        """
         net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data[:1000], 400, 10, 0.5,
             evaluation_data=test_data, lmbda = 0.1,
             monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
             monitor_training_cost=True, monitor_training_accuracy=True)
-    """),
-    ("ch3-l2-30", "96.49%", """
+    """,
+    ),
+    (
+        "ch3-l2-30",
+        "96.49%",
+        """
         net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data, 30, 10, 0.5,
             evaluation_data=test_data, lmbda = 5.0,
             monitor_evaluation_accuracy=True, monitor_training_accuracy=True)
-    """),
-    ("ch3-l2-100", "97.92% (validation)", """
+    """,
+    ),
+    (
+        "ch3-l2-100",
+        "97.92% (validation)",
+        """
         net = network2.Network([784, 100, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data, 30, 10, 0.5, lmbda=5.0,
             evaluation_data=validation_data,
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-l2-100-60", "98.04% (validation)", """
+    """,
+    ),
+    (
+        "ch3-l2-100-60",
+        "98.04% (validation)",
+        """
         net = network2.Network([784, 100, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data, 60, 10, 0.1, lmbda=5.0,
             evaluation_data=validation_data,
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-init-old", "86.43% -> 96.37% (validation, epoch 0 -> 29)", """
+    """,
+    ),
+    (
+        "ch3-init-old",
+        "86.43% -> 96.37% (validation, epoch 0 -> 29)",
+        """
         net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
         net.large_weight_initializer()
         net.SGD(training_data, 30, 10, 0.1, lmbda = 5.0,
             evaluation_data=validation_data,
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-init-new", "92.70% -> 96.50% (validation, epoch 0 -> 29)", """
+    """,
+    ),
+    (
+        "ch3-init-new",
+        "92.70% -> 96.50% (validation, epoch 0 -> 29)",
+        """
         net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
         net.SGD(training_data, 30, 10, 0.1, lmbda = 5.0,
             evaluation_data=validation_data,
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-hyper-lmbda1000", "pure noise, 10 / 100", """
+    """,
+    ),
+    (
+        "ch3-hyper-lmbda1000",
+        "pure noise, 10 / 100",
+        """
         net = network2.Network([784, 10])
         net.SGD(training_data[:1000], 30, 10, 10.0, lmbda = 1000.0, \\
             evaluation_data=validation_data[:100], \\
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-hyper-lmbda20", "a faint signal", """
+    """,
+    ),
+    (
+        "ch3-hyper-lmbda20",
+        "a faint signal",
+        """
         net = network2.Network([784, 10])
         net.SGD(training_data[:1000], 30, 10, 10.0, lmbda = 20.0, \\
             evaluation_data=validation_data[:100], \\
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-hyper-eta100", "noise again", """
+    """,
+    ),
+    (
+        "ch3-hyper-eta100",
+        "noise again",
+        """
         net = network2.Network([784, 10])
         net.SGD(training_data[:1000], 30, 10, 100.0, lmbda = 20.0, \\
             evaluation_data=validation_data[:100], \\
             monitor_evaluation_accuracy=True)
-    """),
-    ("ch3-hyper-eta1", "a clear signal, about 60 / 100", """
+    """,
+    ),
+    (
+        "ch3-hyper-eta1",
+        "a clear signal, about 60 / 100",
+        """
         net = network2.Network([784, 10])
         net.SGD(training_data[:1000], 30, 10, 1.0, lmbda = 20.0, \\
             evaluation_data=validation_data[:100], \\
             monitor_evaluation_accuracy=True)
-    """),
+    """,
+    ),
     # chapter 5: deeper networks learn no better (validation accuracy after 30 epochs)
-    ("ch5-1hidden", "96.48% (validation)", """
+    (
+        "ch5-1hidden",
+        "96.48% (validation)",
+        """
         net = network2.Network([784, 30, 10])
         net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
             evaluation_data=validation_data, monitor_evaluation_accuracy=True)
-    """),
-    ("ch5-2hidden", "96.90% (validation)", """
+    """,
+    ),
+    (
+        "ch5-2hidden",
+        "96.90% (validation)",
+        """
         net = network2.Network([784, 30, 30, 10])
         net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
             evaluation_data=validation_data, monitor_evaluation_accuracy=True)
-    """),
-    ("ch5-3hidden", "96.57% (validation)", """
+    """,
+    ),
+    (
+        "ch5-3hidden",
+        "96.57% (validation)",
+        """
         net = network2.Network([784, 30, 30, 30, 10])
         net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
             evaluation_data=validation_data, monitor_evaluation_accuracy=True)
-    """),
-    ("ch5-4hidden", "96.53% (validation)", """
+    """,
+    ),
+    (
+        "ch5-4hidden",
+        "96.53% (validation)",
+        """
         net = network2.Network([784, 30, 30, 30, 30, 10])
         net.SGD(training_data, 30, 10, 0.1, lmbda=5.0,
             evaluation_data=validation_data, monitor_evaluation_accuracy=True)
-    """),
+    """,
+    ),
     # chapter 6: network3 (its data come from network3.load_data_shared(); mini_batch_size = 10)
-    ("ch6-fc100", "97.80%", """
+    (
+        "ch6-fc100",
+        "97.80%",
+        """
         net = Network([
             FullyConnectedLayer(n_in=784, n_out=100),
             SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
         net.SGD(training_data, 60, mini_batch_size, 0.1,
             validation_data, test_data)
-    """),
-    ("ch6-conv", "98.78%", """
+    """,
+    ),
+    (
+        "ch6-conv",
+        "98.78%",
+        """
         net = Network([
             ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
                           filter_shape=(20, 1, 5, 5),
@@ -166,8 +261,12 @@ SESSIONS = [
             SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
         net.SGD(training_data, 60, mini_batch_size, 0.1,
             validation_data, test_data)
-    """),
-    ("ch6-conv2", "99.06%", """
+    """,
+    ),
+    (
+        "ch6-conv2",
+        "99.06%",
+        """
         net = Network([
             ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
                           filter_shape=(20, 1, 5, 5),
@@ -179,8 +278,12 @@ SESSIONS = [
             SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
         net.SGD(training_data, 60, mini_batch_size, 0.1,
             validation_data, test_data)
-    """),
-    ("ch6-relu", "99.23%", """
+    """,
+    ),
+    (
+        "ch6-relu",
+        "99.23%",
+        """
         net = Network([
             ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
                           filter_shape=(20, 1, 5, 5),
@@ -194,8 +297,12 @@ SESSIONS = [
             SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
         net.SGD(training_data, 60, mini_batch_size, 0.03,
             validation_data, test_data, lmbda=0.1)
-    """),
-    ("ch6-expanded", "99.37%", """
+    """,
+    ),
+    (
+        "ch6-expanded",
+        "99.37%",
+        """
         expanded_training_data, _, _ = network3.load_data_shared(
             "../data/mnist_expanded.pkl.gz")
         net = Network([
@@ -211,8 +318,12 @@ SESSIONS = [
             SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
         net.SGD(expanded_training_data, 60, mini_batch_size, 0.03,
             validation_data, test_data, lmbda=0.1)
-    """),
-    ("ch6-expanded-fc2", "99.43%", """
+    """,
+    ),
+    (
+        "ch6-expanded-fc2",
+        "99.43%",
+        """
         expanded_training_data, _, _ = network3.load_data_shared(
             "../data/mnist_expanded.pkl.gz")
         net = Network([
@@ -229,8 +340,12 @@ SESSIONS = [
             SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
         net.SGD(expanded_training_data, 60, mini_batch_size, 0.03,
             validation_data, test_data, lmbda=0.1)
-    """),
-    ("ch6-dropout", "99.60%", """
+    """,
+    ),
+    (
+        "ch6-dropout",
+        "99.60%",
+        """
         expanded_training_data, _, _ = network3.load_data_shared(
             "../data/mnist_expanded.pkl.gz")
         net = Network([
@@ -250,7 +365,8 @@ SESSIONS = [
             mini_batch_size)
         net.SGD(expanded_training_data, 40, mini_batch_size, 0.03,
             validation_data, test_data)
-    """),
+    """,
+    ),
 ]
 
 #: --quick: this many training examples, this many validation / test examples, one epoch.
@@ -286,6 +402,7 @@ def _figures(output):
     lines = output.splitlines()
     counts = [(int(m[1]), int(m[2])) for m in map(_COUNT.match, lines) if m]
     if counts:
+
         def fmt(c):
             return f"{100 * c[0] / c[1]:.2f}%" if c[1] >= 1000 else f"{c[0]} / {c[1]}"
 
@@ -303,8 +420,11 @@ def main():
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these sessions (see --list)")
     p.add_argument("--list", action="store_true", help="list the sessions and exit")
     p.add_argument("--seed", type=int, default=0, help="np.random.seed before each session (default 0)")
-    p.add_argument("--quick", action="store_true",
-                   help=f"short form: 1 epoch on {QUICK_N} training and {QUICK_EVAL} validation / test examples")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"short form: 1 epoch on {QUICK_N} training and {QUICK_EVAL} validation / test examples",
+    )
     args = p.parse_args()
     if args.list:
         print("\n".join(name for name, _, _ in SESSIONS))
@@ -328,16 +448,31 @@ def main():
         if args.quick:
             code = _quick(code)
         print(f"\n## {name}\n")
-        print("\n".join((">>> " if not line.startswith(" ") else "... ") + line.strip()
-                        for line in code.replace("\\\n", "\n").splitlines()))
+        print(
+            "\n".join(
+                (">>> " if not line.startswith(" ") else "... ") + line.strip()
+                for line in code.replace("\\\n", "\n").splitlines()
+            )
+        )
         np.random.seed(args.seed)
         training_data, validation_data, test_data = data["network3" if name.startswith("ch6") else "network"]
         if args.quick:
             validation_data, test_data = validation_data[:QUICK_EVAL], test_data[:QUICK_EVAL]
-        namespace = dict(mnist_loader=mnist_loader, network=network, network2=network2, network3=network3,
-                         Network=Network, ConvPoolLayer=ConvPoolLayer, FullyConnectedLayer=FullyConnectedLayer,
-                         SoftmaxLayer=SoftmaxLayer, ReLU=ReLU, mini_batch_size=10,
-                         training_data=training_data, validation_data=validation_data, test_data=test_data)
+        namespace = dict(
+            mnist_loader=mnist_loader,
+            network=network,
+            network2=network2,
+            network3=network3,
+            Network=Network,
+            ConvPoolLayer=ConvPoolLayer,
+            FullyConnectedLayer=FullyConnectedLayer,
+            SoftmaxLayer=SoftmaxLayer,
+            ReLU=ReLU,
+            mini_batch_size=10,
+            training_data=training_data,
+            validation_data=validation_data,
+            test_data=test_data,
+        )
         tee = _Tee(sys.stdout)
         sys.stdout = tee
         t = time.perf_counter()
@@ -349,8 +484,10 @@ def main():
         print(f"[{name}: {seconds:.1f} s wall, including compilation]")
         summary.append((name, book, _figures(tee.copy.getvalue()), seconds))
 
-    print("\n| session | book | jaxnn.book: epoch 0, best, last (ch. 6: epoch-0 and best validation, test at best) "
-          "| wall time |")
+    print(
+        "\n| session | book | jaxnn.book: epoch 0, best, last (ch. 6: epoch-0 and best validation, test at best) "
+        "| wall time |"
+    )
     print("| --- | --- | --- | --- |")
     for name, book, figures, seconds in summary:
         print(f"| {name} | {book} | {figures} | {seconds:.1f} s |")

@@ -24,8 +24,9 @@ def run(sizes, seed, epochs, eta=3.0, gradient="backprop"):
     key_init, key_sgd = jax.random.split(jax.random.key(seed))
     params = jaxnn.init_params(key_init, sizes, "large")
     start = time.perf_counter()
-    _, history = jaxnn.sgd(params, data.training, epochs, 10, eta, key=key_sgd,
-                           evaluation_data=data.test, gradient=gradient)
+    _, history = jaxnn.sgd(
+        params, data.training, epochs, 10, eta, key=key_sgd, evaluation_data=data.test, gradient=gradient
+    )
     return history, time.perf_counter() - start
 
 
@@ -46,12 +47,16 @@ def main():
             epoch, best = history.best()
             bests.append(100 * best)
             per_epoch = " ".join(f"{c / 100:.2f}" for c in history.evaluation_correct)
-            print(f"{list(sizes)} seed {seed}: best {100 * best:.2f}% at epoch {epoch} "
-                  f"({seconds:.1f} s); per epoch: {per_epoch}")
+            print(
+                f"{list(sizes)} seed {seed}: best {100 * best:.2f}% at epoch {epoch} "
+                f"({seconds:.1f} s); per epoch: {per_epoch}"
+            )
         book = BOOK.get(sizes)
         spread = f" ± {statistics.stdev(bests):.2f}" if len(bests) > 1 else ""
-        rows.append(f"| {list(sizes)} | {book if book else '–'}% | {statistics.mean(bests):.2f}%{spread} | "
-                    f"{', '.join(f'{b:.2f}' for b in bests)} | {min(bests):.2f}% |")
+        rows.append(
+            f"| {list(sizes)} | {book if book else '–'}% | {statistics.mean(bests):.2f}%{spread} | "
+            f"{', '.join(f'{b:.2f}' for b in bests)} | {min(bests):.2f}% |"
+        )
     print()
     print("| network | book (best epoch) | jaxnn mean ± sd | per seed | worst seed |")
     print("| --- | --- | --- | --- | --- |")

@@ -35,8 +35,9 @@ def data():
 def sweep(sizes, epochs, eta, seeds, *, train=None, evaluation="test", **kw):
     d = data()
     start = time.perf_counter()
-    res = jaxnn.sweep(sizes, train or d.training, epochs, 10, eta, seeds=seeds,
-                      evaluation_data=getattr(d, evaluation), **kw)
+    res = jaxnn.sweep(
+        sizes, train or d.training, epochs, 10, eta, seeds=seeds, evaluation_data=getattr(d, evaluation), **kw
+    )
     res.wall = time.perf_counter() - start
     return res
 
@@ -49,8 +50,7 @@ def pct(values):
 
 def row(name, book, res, which="best"):
     acc = res.best_accuracy if which == "best" else res.final_accuracy
-    return (f"| {name} | {book} | {pct(acc)} | {', '.join(f'{100 * a:.2f}' for a in acc)} | "
-            f"{res.wall:.0f} s |")
+    return f"| {name} | {book} | {pct(acc)} | {', '.join(f'{100 * a:.2f}' for a in acc)} | {res.wall:.0f} s |"
 
 
 HEADER = "| configuration | book | jaxnn, mean ± sd | per seed | time (sweep) |\n| --- | --- | --- | --- | --- |"
@@ -67,11 +67,27 @@ def l2(a):
     print(HEADER)
     res = sweep([784, 30, 10], a.epochs or 30, 0.5, a.seeds, cost="cross-entropy", init="large", lmbda=5.0)
     print(row(f"[784,30,10] λ 5, η 0.5, {a.epochs or 30} epochs, best test", "96.49%", res))
-    res = sweep([784, 100, 10], a.epochs or 30, 0.5, a.seeds, cost="cross-entropy", init="large", lmbda=5.0,
-                evaluation="validation")
+    res = sweep(
+        [784, 100, 10],
+        a.epochs or 30,
+        0.5,
+        a.seeds,
+        cost="cross-entropy",
+        init="large",
+        lmbda=5.0,
+        evaluation="validation",
+    )
     print(row(f"[784,100,10] λ 5, η 0.5, {a.epochs or 30} epochs, best validation", "97.92% val", res))
-    res = sweep([784, 100, 10], a.epochs or 60, 0.1, a.seeds, cost="cross-entropy", init="large", lmbda=5.0,
-                evaluation="validation")
+    res = sweep(
+        [784, 100, 10],
+        a.epochs or 60,
+        0.1,
+        a.seeds,
+        cost="cross-entropy",
+        init="large",
+        lmbda=5.0,
+        evaluation="validation",
+    )
     print(row(f"[784,100,10] λ 5, η 0.1, {a.epochs or 60} epochs, best validation", "98.04% val", res))
 
 
@@ -82,8 +98,17 @@ def overfitting(a):
     print(HEADER)
     results = {}
     for lmbda, book in ((0.0, "82.27%"), (0.1, "87.1%")):
-        res = sweep([784, 30, 10], epochs, 0.5, a.seeds, train=train, cost="cross-entropy", init="large",
-                    lmbda=lmbda, monitor_training_cost=True)
+        res = sweep(
+            [784, 30, 10],
+            epochs,
+            0.5,
+            a.seeds,
+            train=train,
+            cost="cross-entropy",
+            init="large",
+            lmbda=lmbda,
+            monitor_training_cost=True,
+        )
         results[lmbda] = res
         print(row(f"1,000 images, λ {lmbda}, η 0.5, {epochs} epochs, best test", book, res))
         final = res.final_accuracy
@@ -105,8 +130,9 @@ def init(a):
     print("| initialisation | book, epoch 0 → last | jaxnn epoch 0 (mean) | jaxnn last epoch (mean ± sd) | best |")
     print("| --- | --- | --- | --- | --- |")
     for name, book in (("default", "92.70 → 96.50"), ("large", "86.43 → 96.37")):
-        res = sweep([784, 30, 10], epochs, 0.1, a.seeds, cost="cross-entropy", init=name, lmbda=5.0,
-                    evaluation="validation")
+        res = sweep(
+            [784, 30, 10], epochs, 0.1, a.seeds, cost="cross-entropy", init=name, lmbda=5.0, evaluation="validation"
+        )
         acc = res.evaluation_correct / res.evaluation_size
         curves[name] = 100 * acc.mean(0)
         print(f"| {name} | {book} | {100 * acc[:, 0].mean():.2f}% | {pct(acc[:, -1])} | {pct(res.best_accuracy)} |")
@@ -137,8 +163,10 @@ def costs(a):
         res = sweep([784, 30, 10], epochs, eta, a.seeds, monitor_training_cost=True, **kw)
         acc = 100 * res.evaluation_correct.mean(0) / res.evaluation_size
         curves[name] = (res.training_cost.mean(0), acc)
-        print(f"| {name} | {', '.join(f'{c:.4f}' for c in res.training_cost.mean(0))} | "
-              f"{', '.join(f'{v:.2f}' for v in acc)} | {pct(res.best_accuracy)} |")
+        print(
+            f"| {name} | {', '.join(f'{c:.4f}' for c in res.training_cost.mean(0))} | "
+            f"{', '.join(f'{v:.2f}' for v in acc)} | {pct(res.best_accuracy)} |"
+        )
     if plotting.available():
         fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.5)
         for name, (c, acc) in curves.items():
@@ -166,17 +194,22 @@ def l1_l2(a):
     n = len(data().training)
     out = {}
     for reg in ("l1", "l2"):
-        res = sweep([784, 30, 10], epochs, 0.1, a.seeds, lmbda=[l * n for l in NOTES_LAMBDAS], regularizer=reg,
-                    **NOTES_KW)
+        res = sweep(
+            [784, 30, 10], epochs, 0.1, a.seeds, lmbda=[l * n for l in NOTES_LAMBDAS], regularizer=reg, **NOTES_KW
+        )
         final = res.final_accuracy.reshape(len(a.seeds), len(NOTES_LAMBDAS))
         out[reg] = (final, res.wall)
     print("| λ (the note's, per step) | L1: note | L1: jaxnn (mean ± sd) | L2: note | L2: jaxnn (mean ± sd) |")
     print("| --- | --- | --- | --- | --- |")
     for i, lam in enumerate(NOTES_LAMBDAS):
-        print(f"| {lam:g} | {100 * NOTES_L1[i]:.2f}% | {pct(out['l1'][0][:, i])} | {100 * NOTES_L2[i]:.2f}% | "
-              f"{pct(out['l2'][0][:, i])} |")
-    print(f"(each column: one sweep of {len(NOTES_LAMBDAS)} λ × {len(a.seeds)} seeds; "
-          f"L1 {out['l1'][1]:.0f} s, L2 {out['l2'][1]:.0f} s)")
+        print(
+            f"| {lam:g} | {100 * NOTES_L1[i]:.2f}% | {pct(out['l1'][0][:, i])} | {100 * NOTES_L2[i]:.2f}% | "
+            f"{pct(out['l2'][0][:, i])} |"
+        )
+    print(
+        f"(each column: one sweep of {len(NOTES_LAMBDAS)} λ × {len(a.seeds)} seeds; "
+        f"L1 {out['l1'][1]:.0f} s, L2 {out['l2'][1]:.0f} s)"
+    )
 
 
 def dropout(a):
@@ -190,8 +223,15 @@ def dropout(a):
     print(f"(one sweep of {len(NOTES_KEEP)} rates × {len(a.seeds)} seeds, {res.wall:.0f} s)")
 
 
-EXPERIMENTS = {"cross-entropy": cross_entropy, "l2": l2, "overfitting": overfitting, "init": init,
-               "costs": costs, "l1-l2": l1_l2, "dropout": dropout}
+EXPERIMENTS = {
+    "cross-entropy": cross_entropy,
+    "l2": l2,
+    "overfitting": overfitting,
+    "init": init,
+    "costs": costs,
+    "l1-l2": l1_l2,
+    "dropout": dropout,
+}
 
 
 def main():

@@ -58,8 +58,18 @@ def speed_of_learning(hidden: int, epochs: int, seed: int, n: int = 1000, eta: f
         norms.append(np.asarray(_bias_norms(params, x, y)))
 
     if epochs:
-        jaxnn.sgd(params, (x, d.training.y[:n]), epochs, n, eta, key=seed + 1, cost="cross-entropy", lmbda=lmbda,
-                  monitor_evaluation_accuracy=False, callback=record)
+        jaxnn.sgd(
+            params,
+            (x, d.training.y[:n]),
+            epochs,
+            n,
+            eta,
+            key=seed + 1,
+            cost="cross-entropy",
+            lmbda=lmbda,
+            monitor_evaluation_accuracy=False,
+            callback=record,
+        )
     return np.stack(norms)
 
 
@@ -69,8 +79,10 @@ def speed(a):
     start = time.perf_counter()
     seeds = a.seeds[:1] if a.quick else a.seeds
     runs = {h: [speed_of_learning(h, epochs, s) for s in seeds] for h in depths}
-    print(f"# speed of learning: 1,000 images, full-batch GD, η 0.1, λ 5, {epochs} epochs, seeds {seeds} "
-          f"({time.perf_counter() - start:.0f} s)")
+    print(
+        f"# speed of learning: 1,000 images, full-batch GD, η 0.1, λ 5, {epochs} epochs, seeds {seeds} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
     print("| hidden layers | book's initial ‖δ^l‖ (layer 1 first) | jaxnn initial ‖δ^l‖, mean over seeds | per seed |")
     print("| --- | --- | --- | --- |")
     for h, r in runs.items():
@@ -78,7 +90,11 @@ def speed(a):
         init = np.stack([x[0] for x in r])
         per_seed = "; ".join(", ".join(f"{v:.3f}" for v in row) for row in init)
         print(f"| {h} | {book} | {', '.join(f'{v:.3f}' for v in init.mean(axis=0))} | {per_seed} |")
-    print("| hidden layers | ‖δ^l‖ after the last epoch, seed " + str(seeds[0]) + " | ratio last/first layer, initial → final |")
+    print(
+        "| hidden layers | ‖δ^l‖ after the last epoch, seed "
+        + str(seeds[0])
+        + " | ratio last/first layer, initial → final |"
+    )
     print("| --- | --- | --- |")
     for h, r in runs.items():
         n0, n1 = r[0][0], r[0][-1]
@@ -107,19 +123,27 @@ def depth(a):
     seeds = a.seeds[:1] if a.quick else a.seeds
     if a.quick:
         train, val = jaxnn.Split(train.x[:1000], train.y[:1000]), jaxnn.Split(val.x[:1000], val.y[:1000])
-    print(f"# depth: network2, cross-entropy, default init, {epochs} epochs, mini-batch 10, η 0.1, λ 5, "
-          f"{len(train)} training images, validation accuracy, seeds {seeds}")
-    print("| hidden layers of 30 | book | jaxnn best validation, mean ± sd | final epoch, mean | per seed (best) | time |")
+    print(
+        f"# depth: network2, cross-entropy, default init, {epochs} epochs, mini-batch 10, η 0.1, λ 5, "
+        f"{len(train)} training images, validation accuracy, seeds {seeds}"
+    )
+    print(
+        "| hidden layers of 30 | book | jaxnn best validation, mean ± sd | final epoch, mean | per seed (best) | time |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     out = {}
     for h in (1, 2) if a.quick else (1, 2, 3, 4):
         start = time.perf_counter()
-        res = jaxnn.sweep(sizes_for(h), train, epochs, 10, 0.1, seeds=seeds, lmbda=5.0, cost="cross-entropy",
-                          evaluation_data=val)
+        res = jaxnn.sweep(
+            sizes_for(h), train, epochs, 10, 0.1, seeds=seeds, lmbda=5.0, cost="cross-entropy", evaluation_data=val
+        )
         best, final = 100 * res.best_accuracy, 100 * res.final_accuracy
         sd = f" ± {best.std(ddof=1):.2f}" if len(best) > 1 else ""
-        print(f"| {h} | {BOOK_DEPTH[h]} | {best.mean():.2f}%{sd} | {final.mean():.2f}% | "
-              f"{', '.join(f'{b:.2f}' for b in best)} | {time.perf_counter() - start:.0f} s |", flush=True)
+        print(
+            f"| {h} | {BOOK_DEPTH[h]} | {best.mean():.2f}%{sd} | {final.mean():.2f}% | "
+            f"{', '.join(f'{b:.2f}' for b in best)} | {time.perf_counter() - start:.0f} s |",
+            flush=True,
+        )
         out[h] = best
     return out
 

@@ -39,22 +39,55 @@ def _two_conv(act="sigmoid"):
 
 
 def _dropout_net():
-    return [ConvPool(20, 5, 2, "relu"), ConvPool(40, 5, 2, "relu"), FullyConnected(1000, "relu", 0.5),
-            FullyConnected(1000, "relu", 0.5), Softmax(10, 0.5)]
+    return [
+        ConvPool(20, 5, 2, "relu"),
+        ConvPool(40, 5, 2, "relu"),
+        FullyConnected(1000, "relu", 0.5),
+        FullyConnected(1000, "relu", 0.5),
+        Softmax(10, 0.5),
+    ]
 
 
 #: name -> (description, layers, epochs, eta, lmbda, expanded data, book's figure)
 CONFIGS = {
     "fc": ("FC100 sigmoid + softmax, η 0.1", lambda: [FullyConnected(100), Softmax(10)], 60, 0.1, 0.0, False, "97.80%"),
-    "one-conv": ("ConvPool(20, 5×5, pool 2) + FC100 + softmax, sigmoid, η 0.1", _one_conv, 60, 0.1, 0.0, False,
-                 "98.78%"),
-    "two-conv": ("2 ConvPool (20, 40 filters) + FC100 + softmax, sigmoid, η 0.1", _two_conv, 60, 0.1, 0.0, False,
-                 "99.06%"),
-    "relu": ("2 ConvPool + FC100 + softmax, ReLU, η 0.03, λ 0.1", lambda: _two_conv("relu"), 60, 0.03, 0.1, False,
-             "99.23%"),
+    "one-conv": (
+        "ConvPool(20, 5×5, pool 2) + FC100 + softmax, sigmoid, η 0.1",
+        _one_conv,
+        60,
+        0.1,
+        0.0,
+        False,
+        "98.78%",
+    ),
+    "two-conv": (
+        "2 ConvPool (20, 40 filters) + FC100 + softmax, sigmoid, η 0.1",
+        _two_conv,
+        60,
+        0.1,
+        0.0,
+        False,
+        "99.06%",
+    ),
+    "relu": (
+        "2 ConvPool + FC100 + softmax, ReLU, η 0.03, λ 0.1",
+        lambda: _two_conv("relu"),
+        60,
+        0.03,
+        0.1,
+        False,
+        "99.23%",
+    ),
     "expanded": ("the ReLU net on expanded MNIST (250k)", lambda: _two_conv("relu"), 60, 0.03, 0.1, True, "99.37%"),
-    "dropout": ("expanded, 2 ConvPool + FC1000-FC1000-softmax ReLU, dropout 0.5, η 0.03, λ 0.1", _dropout_net, 40,
-                0.03, 0.1, True, "99.60%"),
+    "dropout": (
+        "expanded, 2 ConvPool + FC1000-FC1000-softmax ReLU, dropout 0.5, η 0.03, λ 0.1",
+        _dropout_net,
+        40,
+        0.03,
+        0.1,
+        True,
+        "99.60%",
+    ),
 }
 ENSEMBLE_BOOK = "99.67%"
 
@@ -66,7 +99,7 @@ def load(expanded: bool, quick: bool):
     d = jaxnn.load_mnist()
     if expanded:
         if quick:  # a small deterministic stand-in: the first images and their 1-pixel shifts
-            d = d._replace(training=_shifted(d.training.x[:QUICK_N // 5], d.training.y[:QUICK_N // 5]))
+            d = d._replace(training=_shifted(d.training.x[: QUICK_N // 5], d.training.y[: QUICK_N // 5]))
         else:
             from jaxnn.data.expanded import load_expanded_mnist  # imported only when used
 
@@ -104,12 +137,27 @@ def train_one(name, a, seed, data=None):
     d = data if data is not None else load(expanded, a.quick)
     net = jaxnn.conv_net(make(), IN_SHAPE)
     params = jaxnn.init_network(jax.random.key(seed), net)
-    print(f"# {name}: {desc}; {epochs} epochs, mini-batch 10, {len(d.training)} training images, seed {seed}, "
-          f"gradient {a.gradient}", flush=True)
+    print(
+        f"# {name}: {desc}; {epochs} epochs, mini-batch 10, {len(d.training)} training images, seed {seed}, "
+        f"gradient {a.gradient}",
+        flush=True,
+    )
     start = time.perf_counter()
-    params, hist = jaxnn.sgd(params, d.training, epochs, 10, eta, key=seed + 1, net=net, lmbda=lmbda,
-                             evaluation_data=d.validation, test_data=d.test, gradient=a.gradient,
-                             callback=network3_lines, **jaxnn.NETWORK3)
+    params, hist = jaxnn.sgd(
+        params,
+        d.training,
+        epochs,
+        10,
+        eta,
+        key=seed + 1,
+        net=net,
+        lmbda=lmbda,
+        evaluation_data=d.validation,
+        test_data=d.test,
+        gradient=a.gradient,
+        callback=network3_lines,
+        **jaxnn.NETWORK3,
+    )
     wall = time.perf_counter() - start
     print(f"# seconds per epoch: {', '.join(f'{s:.1f}' for s in hist.seconds)}", flush=True)
     return net, params, hist, wall, d
@@ -119,8 +167,10 @@ def row(name, desc, book, epochs, acc, best_epoch, sec):
     return f"| {name}: {desc}, {epochs} epochs | {book} | {acc:.2%} | {best_epoch} | {sec:.1f} s |"
 
 
-HEADER = ("| configuration | book | jaxnn (test at best validation epoch) | best epoch | s/epoch (after the first) |\n"
-          "| --- | --- | --- | --- | --- |")
+HEADER = (
+    "| configuration | book | jaxnn (test at best validation epoch) | best epoch | s/epoch (after the first) |\n"
+    "| --- | --- | --- | --- | --- |"
+)
 
 
 def run_config(name, a):
@@ -148,9 +198,12 @@ def run_ensemble(a):
     singles = [float(np.mean(np.asarray(ensemble_predict([m], d.test.x)) == np.asarray(d.test.y))) for m in members]
     print(f"# members' final test accuracies: {', '.join(f'{s:.2%}' for s in singles)}")
     print(HEADER)
-    epochs = a.epochs if a.epochs is not None else (QUICK_EPOCHS if a.quick else CONFIGS['dropout'][2])
-    print(f"| ensemble: plurality vote of {a.members} dropout nets, {epochs} epochs each | {ENSEMBLE_BOOK} | "
-          f"{acc:.2%} | final | - |", flush=True)
+    epochs = a.epochs if a.epochs is not None else (QUICK_EPOCHS if a.quick else CONFIGS["dropout"][2])
+    print(
+        f"| ensemble: plurality vote of {a.members} dropout nets, {epochs} epochs each | {ENSEMBLE_BOOK} | "
+        f"{acc:.2%} | final | - |",
+        flush=True,
+    )
     return acc
 
 

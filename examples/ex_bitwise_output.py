@@ -49,9 +49,12 @@ def main():
     n_train, epochs = (10_000, 1) if args.quick else (50_000, 5)
     train = (data.training.x[:n_train], data.training.y[:n_train])
     params = jaxnn.init_params(jax.random.key(0), [784, 30, 10], "large")
-    print(f"training [784, 30, 10] (sigmoid, quadratic cost, η = 3.0, m = 10) on {n_train:,} images for {epochs} epoch(s)")
-    params, history = jaxnn.sgd(params, train, epochs, 10, 3.0, key=jax.random.key(1),
-                                evaluation_data=data.test, verbose=True)
+    print(
+        f"training [784, 30, 10] (sigmoid, quadratic cost, η = 3.0, m = 10) on {n_train:,} images for {epochs} epoch(s)"
+    )
+    params, history = jaxnn.sgd(
+        params, train, epochs, 10, 3.0, key=jax.random.key(1), evaluation_data=data.test, verbose=True
+    )
 
     x, labels = data.test.x, data.test.y
     outputs = jaxnn.forward(params, x)
@@ -68,9 +71,11 @@ def main():
     ideal = np.full((10, 10), 0.01, np.float32) + np.eye(10, dtype=np.float32) * 0.98  # 0.99 on the digit
     ideal_bits = jaxnn.forward([layer], ideal)
     ideal_z = ideal @ np.asarray(layer["w"]).T
-    print(f"  on the exercise's ideal outputs (0.99 for the digit, 0.01 elsewhere) it decodes "
-          f"{int(jnp.sum(decode(ideal_bits) == DIGITS))} / 10 digits; smallest |z| = {float(np.min(np.abs(ideal_z))):.2f}, "
-          f"bits within {float(jnp.max(jnp.abs(ideal_bits - CODES))):.1e} of 0/1")
+    print(
+        f"  on the exercise's ideal outputs (0.99 for the digit, 0.01 elsewhere) it decodes "
+        f"{int(jnp.sum(decode(ideal_bits) == DIGITS))} / 10 digits; smallest |z| = {float(np.min(np.abs(ideal_z))):.2f}, "
+        f"bits within {float(jnp.max(jnp.abs(ideal_bits - CODES))):.1e} of 0/1"
+    )
 
     results = {}
     for name, layer4 in [("±K weights, bias 0", signed_layer()), ("+K/0 weights, bias −K/2", one_sided_layer())]:
@@ -92,25 +97,41 @@ def main():
     wrong[9, 1] = 1  # a note's bit-1 list 2, 3, 6, 7, 9 puts 9 in it
     wrong_bits = jaxnn.forward([signed_layer(codes=wrong)], ideal)
     print()
-    print(f"with bit 1 wired to digits 2, 3, 6, 7, 9 (9 included), the ideal 9 decodes as "
-          f"{int(decode(wrong_bits)[9])} (binary {int(decode(wrong_bits)[9]):04b}), not 9 (1001)")
-    print(f"  4-layer network with that wiring: bit-code accuracy "
-          f"{float(jnp.mean(decode(jaxnn.forward(params + [signed_layer(codes=wrong)], x)) == labels)):.2%}")
+    print(
+        f"with bit 1 wired to digits 2, 3, 6, 7, 9 (9 included), the ideal 9 decodes as "
+        f"{int(decode(wrong_bits)[9])} (binary {int(decode(wrong_bits)[9]):04b}), not 9 (1001)"
+    )
+    print(
+        f"  4-layer network with that wiring: bit-code accuracy "
+        f"{float(jnp.mean(decode(jaxnn.forward(params + [signed_layer(codes=wrong)], x)) == labels)):.2%}"
+    )
 
     if not _common.can_plot():
         return
     fig, (ax1, ax2) = plotting.subplots(1, 2, width=4.5, height=3.2)
     ax1.imshow(np.asarray(signed_layer(1.0)["w"]), cmap="coolwarm", vmin=-1.5, vmax=1.5)
-    ax1.set(xticks=range(10), yticks=range(4), xlabel="digit (old output neuron)", ylabel="bit neuron",
-            title="4th-layer weights (÷K)")
+    ax1.set(
+        xticks=range(10),
+        yticks=range(4),
+        xlabel="digit (old output neuron)",
+        ylabel="bit neuron",
+        title="4th-layer weights (÷K)",
+    )
     exact, _, bits = results["±K weights, bias 0"]
     correct = np.asarray(decode(bits) == labels)
     by_digit = [correct[np.asarray(labels) == d].mean() for d in DIGITS]
-    by_digit_argmax = [np.asarray(jnp.argmax(outputs, axis=1) == labels)[np.asarray(labels) == d].mean() for d in DIGITS]
+    by_digit_argmax = [
+        np.asarray(jnp.argmax(outputs, axis=1) == labels)[np.asarray(labels) == d].mean() for d in DIGITS
+    ]
     ax2.bar(DIGITS - 0.2, by_digit_argmax, 0.4, label="argmax")
     ax2.bar(DIGITS + 0.2, by_digit, 0.4, label="4-bit code")
-    ax2.set(xticks=DIGITS, xlabel="digit", ylabel="test accuracy", ylim=(min(by_digit + by_digit_argmax) - 0.05, 1.0),
-            title="accuracy per digit")
+    ax2.set(
+        xticks=DIGITS,
+        xlabel="digit",
+        ylabel="test accuracy",
+        ylim=(min(by_digit + by_digit_argmax) - 0.05, 1.0),
+        title="accuracy per digit",
+    )
     ax2.legend(fontsize=8, loc="lower left")
     _common.save_figure(fig, "ex_bitwise_output", args)
 

@@ -33,18 +33,31 @@ def main():
     x_cost, y_cost = data.training.x[:10_000], data.training.y[:10_000]
 
     print(f"[784, 30, 10], sigmoid hidden layer, m = 10, {epochs} epoch(s) on {n:,} training images")
-    print(f"  {'cost':<15} {'output':<8} {'η':>4}  training cost (its own, first 10,000 training images) / test accuracy, per epoch")
+    print(
+        f"  {'cost':<15} {'output':<8} {'η':>4}  training cost (its own, first 10,000 training images) / test accuracy, per epoch"
+    )
     results = {}
     for cost, out, eta in RUNS:
         comps = dict(cost=cost, output_activation=out)
         losses = []
         mean_cost = jax.jit(lambda p, comps=comps: jaxnn.loss(p, x_cost, y_cost, **comps))
         params = jaxnn.init_params(jax.random.key(0), [784, 30, 10], "default")
-        params, h = jaxnn.sgd(params, train, epochs, 10, eta, key=jax.random.key(1), evaluation_data=data.test,
-                              callback=lambda e, p, hist: losses.append(float(mean_cost(p))),
-                              **comps)
+        params, h = jaxnn.sgd(
+            params,
+            train,
+            epochs,
+            10,
+            eta,
+            key=jax.random.key(1),
+            evaluation_data=data.test,
+            callback=lambda e, p, hist: losses.append(float(mean_cost(p))),
+            **comps,
+        )
         results[cost] = (losses, h.evaluation_accuracy, params, out)
-        print(f"  {cost:<15} {out:<8} {eta:>4g}  " + "  ".join(f"{l:.4f} / {a:.2%}" for l, a in zip(losses, h.evaluation_accuracy)))
+        print(
+            f"  {cost:<15} {out:<8} {eta:>4g}  "
+            + "  ".join(f"{l:.4f} / {a:.2%}" for l, a in zip(losses, h.evaluation_accuracy))
+        )
 
     _, _, params, out = results["log-likelihood"]
     a = jaxnn.forward(params, x_cost, output_activation=out)
@@ -56,11 +69,16 @@ def main():
     print()
     print("the three costs of one and the same network (the softmax one), on its first 10,000 training images:")
     print(f"  quadratic {quadratic:.4f}, cross-entropy {cross:.4f}, log-likelihood {ll:.4f}")
-    print("  the same outputs give cost values that differ by a factor of "
-          f"{max(quadratic, cross, ll) / min(quadratic, cross, ll):.1f}: loss curves of different costs do not say which learns faster")
+    print(
+        "  the same outputs give cost values that differ by a factor of "
+        f"{max(quadratic, cross, ll) / min(quadratic, cross, ll):.1f}: loss curves of different costs do not say which learns faster"
+    )
     best = max(results, key=lambda c: results[c][1][-1])
-    print(f"after {epochs} epoch(s), test accuracy: " + ", ".join(f"{c} {results[c][1][-1]:.2%}" for c in results)
-          + f" (highest: {best})")
+    print(
+        f"after {epochs} epoch(s), test accuracy: "
+        + ", ".join(f"{c} {results[c][1][-1]:.2%}" for c in results)
+        + f" (highest: {best})"
+    )
 
     if not _common.can_plot():
         return

@@ -67,7 +67,9 @@ def main():
 
     ys = [0.05, 0.3, 0.5, 0.8] if args.quick else [0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.8, 0.95, 0.99]
     print("1. minimise C(z) = −[y ln σ(z) + (1 − y) ln(1 − σ(z))] over z (Newton, derivatives from jax.grad)")
-    print(f"  {'y':>5} {'z*':>9} {'σ(z*)':>9} {'C(z*)':>9} {'H(y)':>9} {'dC/dz':>9} {'d²C/dz²':>9} {'σ(z*)(1−σ(z*))':>15}")
+    print(
+        f"  {'y':>5} {'z*':>9} {'σ(z*)':>9} {'C(z*)':>9} {'H(y)':>9} {'dC/dz':>9} {'d²C/dz²':>9} {'σ(z*)(1−σ(z*))':>15}"
+    )
     for y in ys:
         z, c, d1, d2 = (float(v) for v in minimise(jnp.float64(y)))
         a = 1 / (1 + np.exp(-z))
@@ -75,15 +77,19 @@ def main():
     print("  σ(z*) = y and C(z*) = H(y); dC/dz = σ(z) − y, and d²C/dz² = σ'(z) > 0: C is convex in z")
     for y in (0.0, 1.0):
         zs = (-10.0, -20.0, -40.0) if y == 0 else (10.0, 20.0, 40.0)
-        print(f"  y = {y:g}: C at z = {', '.join(f'{z:g}' for z in zs)}: "
-              + ", ".join(f"{float(cost_z(jnp.float64(z), jnp.float64(y))):.3g}" for z in zs)
-              + " → 0 = H(y), reached only in the limit")
+        print(
+            f"  y = {y:g}: C at z = {', '.join(f'{z:g}' for z in zs)}: "
+            + ", ".join(f"{float(cost_z(jnp.float64(z), jnp.float64(y))):.3g}" for z in zs)
+            + " → 0 = H(y), reached only in the limit"
+        )
 
     # the derivative with respect to a, which one note writes as (a − y)
     a0, y0 = 0.8, 0.3
     dC_da = float(jax.jit(jax.grad(lambda a: -(y0 * jnp.log(a) + (1 - y0) * jnp.log1p(-a))))(a0))
-    print(f"  at a = {a0}, y = {y0}: dC/da = {dC_da:.4f} = (a − y)/(a(1 − a)) = {(a0 - y0) / (a0 * (1 - a0)):.4f}; "
-          f"a − y = {a0 - y0:.4f} is dC/dz, not dC/da")
+    print(
+        f"  at a = {a0}, y = {y0}: dC/da = {dC_da:.4f} = (a − y)/(a(1 − a)) = {(a0 - y0) / (a0 * (1 - a0)):.4f}; "
+        f"a − y = {a0 - y0:.4f} is dC/dz, not dC/da"
+    )
 
     # several inputs, one neuron: the Hessian in (w, b) is Σ σ'(z) [x; 1][x; 1]ᵀ / n
     X = jnp.array([[1.0, -2.0], [0.5, 1.5], [-1.0, 0.3]])
@@ -95,8 +101,12 @@ def main():
 
     H = jax.jit(jax.hessian(mean_cost))(theta)
     eig = np.linalg.eigvalsh(np.asarray(H))
-    print(f"  one neuron, 3 inputs with mixed signs: Hessian of the mean cost in (w1, w2, b) has ∂²C/∂w1∂w2 = {float(H[0, 1]):.4f} (< 0),")
-    print(f"  eigenvalues {', '.join(f'{e:.4f}' for e in eig)} (all ≥ 0): the Hessian is positive semidefinite, its entries need not be positive")
+    print(
+        f"  one neuron, 3 inputs with mixed signs: Hessian of the mean cost in (w1, w2, b) has ∂²C/∂w1∂w2 = {float(H[0, 1]):.4f} (< 0),"
+    )
+    print(
+        f"  eigenvalues {', '.join(f'{e:.4f}' for e in eig)} (all ≥ 0): the Hessian is positive semidefinite, its entries need not be positive"
+    )
 
     # training a neuron towards fractional targets
     targets = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
@@ -108,8 +118,12 @@ def main():
     out = np.asarray(jaxnn.forward(params, np.eye(5)))[:, 0]
     final = float(jaxnn.loss(params, np.eye(5), targets[:, None], cost="cross-entropy"))
     print()
-    print(f"  jaxnn.sgd, one neuron with 5 inputs e_1..e_5, targets y = {', '.join(f'{t:g}' for t in targets)}, cross-entropy, {epochs} epochs:")
-    print(f"  outputs σ(z) = {', '.join(f'{v:.4f}' for v in out)}; max |σ(z) − y| = {np.max(np.abs(out - targets)):.1e}")
+    print(
+        f"  jaxnn.sgd, one neuron with 5 inputs e_1..e_5, targets y = {', '.join(f'{t:g}' for t in targets)}, cross-entropy, {epochs} epochs:"
+    )
+    print(
+        f"  outputs σ(z) = {', '.join(f'{v:.4f}' for v in out)}; max |σ(z) − y| = {np.max(np.abs(out - targets)):.1e}"
+    )
     print(f"  mean cost {final:.6f}; mean H(y) = {entropy(targets).mean():.6f} (the smallest possible)")
 
     print()
@@ -120,14 +134,18 @@ def main():
     y = 0.3
     grid = np.linspace(0.001, 0.999, 999)
     vals = swapped(grid, y)
-    print(f"  y = {y}: it is linear in a with slope ln((1 − y)/y) = {np.log((1 - y) / y):.4f}; over a in (0, 1) its minimum is at "
-          f"a = {grid[np.argmin(vals)]:.3f}, not at a = y")
+    print(
+        f"  y = {y}: it is linear in a with slope ln((1 − y)/y) = {np.log((1 - y) / y):.4f}; over a in (0, 1) its minimum is at "
+        f"a = {grid[np.argmin(vals)]:.3f}, not at a = y"
+    )
     big = 40.0  # σ(40) rounds to exactly 1 in float64
     a_sat = float(jax.nn.sigmoid(big))
     with np.errstate(divide="ignore", invalid="ignore"):
         naive = -(1.0 * np.log(a_sat) + (1 - 1.0) * np.log(1 - a_sat))
-    print(f"  the right form can also hit 0·ln 0: at z = {big:g}, σ(z) = {a_sat!r} and y = 1, −[y ln a + (1 − y) ln(1 − a)] "
-          f"evaluated naively is {naive}; jaxnn, from z, gives {float(cost_z(jnp.float64(big), jnp.float64(1.0))):.3g}")
+    print(
+        f"  the right form can also hit 0·ln 0: at z = {big:g}, σ(z) = {a_sat!r} and y = 1, −[y ln a + (1 − y) ln(1 − a)] "
+        f"evaluated naively is {naive}; jaxnn, from z, gives {float(cost_z(jnp.float64(big), jnp.float64(1.0))):.3g}"
+    )
 
     if not _common.can_plot():
         return

@@ -76,7 +76,9 @@ def compiled_check(which):
     @jax.jit
     def both(params, x, y, idx, h):
         grads = jaxnn.backprop(params, x, y)
-        return [(central_differences(params, x, y, l, name, c, h), grads[l][name][c]) for (l, name), c in zip(which, idx)]
+        return [
+            (central_differences(params, x, y, l, name, c, h), grads[l][name][c]) for (l, name), c in zip(which, idx)
+        ]
 
     return both
 
@@ -89,8 +91,19 @@ def check(params, x, y, coords, h):
     for (l, name, c), (fd, bp) in zip(coords, results):
         fd, bp = np.asarray(fd), np.asarray(bp)
         rel, zeros, noise = relative_errors(fd, bp)
-        rows.append((f"{name}{l + 1} {tuple(params[l][name].shape)}", len(fd), (zeros, noise), rel,
-                     np.linalg.norm(fd - bp) / np.linalg.norm(bp), np.max(np.abs(fd - bp)), np.max(np.abs(bp)), fd, bp))
+        rows.append(
+            (
+                f"{name}{l + 1} {tuple(params[l][name].shape)}",
+                len(fd),
+                (zeros, noise),
+                rel,
+                np.linalg.norm(fd - bp) / np.linalg.norm(bp),
+                np.max(np.abs(fd - bp)),
+                np.max(np.abs(bp)),
+                fd,
+                bp,
+            )
+        )
     return rows
 
 
@@ -119,36 +132,57 @@ def main():
     data = jaxnn.load_mnist()  # float32; the parts used are converted to float64
     params = jaxnn.init_params(jax.random.key(0), [784, 30, 10], "large", dtype=jnp.float64)
     train = (data.training.x[:n_train].astype(np.float64), data.training.y[:n_train])
-    params, history = jaxnn.sgd(params, train, epochs, 10, 3.0, key=jax.random.key(1),
-                                evaluation_data=(data.test.x.astype(np.float64), data.test.y))
-    print(f"[784, 30, 10], sigmoid, quadratic cost, float64, trained {epochs} epoch(s) on {n_train:,} images: "
-          f"test accuracy {history.evaluation_accuracy[-1]:.2%}")
+    params, history = jaxnn.sgd(
+        params,
+        train,
+        epochs,
+        10,
+        3.0,
+        key=jax.random.key(1),
+        evaluation_data=(data.test.x.astype(np.float64), data.test.y),
+    )
+    print(
+        f"[784, 30, 10], sigmoid, quadratic cost, float64, trained {epochs} epoch(s) on {n_train:,} images: "
+        f"test accuracy {history.evaluation_accuracy[-1]:.2%}"
+    )
 
     x, y = data.validation.x[:100].astype(np.float64), data.validation.y[:100]
-    print(f"gradient of the mean cost over 100 validation images; central differences, h = {H64:g} (float64), "
-          f"{k} random coordinates per weight matrix, every bias")
+    print(
+        f"gradient of the mean cost over 100 validation images; central differences, h = {H64:g} (float64), "
+        f"{k} random coordinates per weight matrix, every bias"
+    )
     coords = sample_coords(params, k, np.random.default_rng(0))
     rows64 = check(params, x, y, coords, H64)
     p32 = jax.tree_util.tree_map(lambda a: a.astype(jnp.float32), params)
     rows32 = check(p32, x.astype(np.float32), y, coords, H32)
 
-    header = (f"  {'parameter':<14} {'sampled':>8} {'bp = 0 (|fd| there)':>20} {'max rel err':>12} {'median rel err':>15} "
-              f"{'‖fd − bp‖/‖bp‖':>15} {'max |fd − bp|':>14} {'max |bp|':>9}")
+    header = (
+        f"  {'parameter':<14} {'sampled':>8} {'bp = 0 (|fd| there)':>20} {'max rel err':>12} {'median rel err':>15} "
+        f"{'‖fd − bp‖/‖bp‖':>15} {'max |fd − bp|':>14} {'max |bp|':>9}"
+    )
     print(header)
     for name, n, zeros, rel, norm, absmax, scale, *_ in rows64:
-        print(f"  {name:<14} {n:>8} {f'{zeros[0]} ({zeros[1]:.0e})' if zeros[0] else '0':>20} {rel.max():>12.2e} {np.median(rel):>15.2e} {norm:>15.2e} {absmax:>14.1e} {scale:>9.1e}")
+        print(
+            f"  {name:<14} {n:>8} {f'{zeros[0]} ({zeros[1]:.0e})' if zeros[0] else '0':>20} {rel.max():>12.2e} {np.median(rel):>15.2e} {norm:>15.2e} {absmax:>14.1e} {scale:>9.1e}"
+        )
     fd_all = np.concatenate([r[7] for r in rows64])
     bp_all = np.concatenate([r[8] for r in rows64])
     scale = np.maximum(np.abs(fd_all), np.abs(bp_all))
     rel_all = np.where(bp_all != 0, np.abs(fd_all - bp_all) / np.where(scale > 0, scale, 1.0), 0.0)
     i = int(np.argmax(rel_all))
-    print(f"float64: ‖fd − bp‖/‖bp‖ is at most {max(r[4] for r in rows64):.1e} per parameter array; the largest single relative")
-    print(f"error, {rel_all[i]:.1e}, is where ∂C/∂θ = {bp_all[i]:.1e} is tiny (absolute error {abs(fd_all[i] - bp_all[i]):.1e})")
+    print(
+        f"float64: ‖fd − bp‖/‖bp‖ is at most {max(r[4] for r in rows64):.1e} per parameter array; the largest single relative"
+    )
+    print(
+        f"error, {rel_all[i]:.1e}, is where ∂C/∂θ = {bp_all[i]:.1e} is tiny (absolute error {abs(fd_all[i] - bp_all[i]):.1e})"
+    )
     print()
     print(f"the same check in float32 (h = {H32:g}): rounding in C(θ ± h) limits the finite differences")
     print(header)
     for name, n, zeros, rel, norm, absmax, scale, *_ in rows32:
-        print(f"  {name:<14} {n:>8} {f'{zeros[0]} ({zeros[1]:.0e})' if zeros[0] else '0':>20} {rel.max():>12.2e} {np.median(rel):>15.2e} {norm:>15.2e} {absmax:>14.1e} {scale:>9.1e}")
+        print(
+            f"  {name:<14} {n:>8} {f'{zeros[0]} ({zeros[1]:.0e})' if zeros[0] else '0':>20} {rel.max():>12.2e} {np.median(rel):>15.2e} {norm:>15.2e} {absmax:>14.1e} {scale:>9.1e}"
+        )
 
     if not args.quick:
         sweep(params, p32, x, y, coords)
@@ -157,10 +191,14 @@ def main():
     per = jax.jit(jaxnn.backprop_per_example)
     auto = jax.jit(jaxnn.autodiff_grad)
     g_bp, g_per, g_auto = bp(params, x, y), per(params, x, y), auto(params, x, y)
-    diff = lambda a, b: max(float(jnp.max(jnp.abs(u - v))) for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+    diff = lambda a, b: max(
+        float(jnp.max(jnp.abs(u - v))) for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))
+    )
     print()
-    print(f"matrix-based backprop over the mini-batch vs network.py's loop over examples: max diff {diff(g_bp, g_per):.1e}; "
-          f"vs jax.grad: {diff(g_bp, g_auto):.1e}")
+    print(
+        f"matrix-based backprop over the mini-batch vs network.py's loop over examples: max diff {diff(g_bp, g_per):.1e}; "
+        f"vs jax.grad: {diff(g_bp, g_auto):.1e}"
+    )
     timings = {}
     for label, fn in [("matrix-based", bp), ("per-example loop", per)]:
         runs = []
@@ -169,8 +207,10 @@ def main():
             jax.block_until_ready(fn(params, x, y))
             runs.append(time.perf_counter() - start)
         timings[label] = float(np.median(runs))
-    print(f"  median time for the 100-image mini-batch (jitted, float64): matrix-based {timings['matrix-based'] * 1e3:.2f} ms, "
-          f"per-example loop {timings['per-example loop'] * 1e3:.2f} ms")
+    print(
+        f"  median time for the 100-image mini-batch (jitted, float64): matrix-based {timings['matrix-based'] * 1e3:.2f} ms, "
+        f"per-example loop {timings['per-example loop'] * 1e3:.2f} ms"
+    )
 
     if not _common.can_plot():
         return
@@ -178,10 +218,19 @@ def main():
     bins = np.logspace(-14, 1, 61)
     for rows, style in [(rows64, "-"), (rows32, "--")]:
         for name, _, _, rel, *_ in rows:
-            ax.hist(np.maximum(rel, 1e-14), bins=bins, histtype="step", linestyle=style,
-                    label=f"{name.split(' ')[0]}, {'float64' if rows is rows64 else 'float32'}")
-    ax.set(xscale="log", xlabel="relative error, central difference vs jaxnn.backprop", ylabel="coordinates",
-           title="gradient check, [784, 30, 10] on MNIST")
+            ax.hist(
+                np.maximum(rel, 1e-14),
+                bins=bins,
+                histtype="step",
+                linestyle=style,
+                label=f"{name.split(' ')[0]}, {'float64' if rows is rows64 else 'float32'}",
+            )
+    ax.set(
+        xscale="log",
+        xlabel="relative error, central difference vs jaxnn.backprop",
+        ylabel="coordinates",
+        title="gradient check, [784, 30, 10] on MNIST",
+    )
     ax.legend(fontsize=7, ncol=2)
     _common.save_figure(fig, "ex_gradient_check", args)
 

@@ -65,17 +65,23 @@ def main():
     rule = -eps * g / np.linalg.norm(g)
     print("(1) 2-D bowl C(v) = ½(v1² + 10 v2²) at v = (2, 1), ∇C = (2, 10) (jax.grad), steps of length ε = 0.1")
     print(f"  best of 3,600 directions:  Δv = ({best[0]:+.4f}, {best[1]:+.4f}), ∇C·Δv = {np.min(first_order):.4f}")
-    print(f"  −ε ∇C/‖∇C‖:                Δv = ({rule[0]:+.4f}, {rule[1]:+.4f}), ∇C·Δv = {rule @ g:.4f}"
-          f" = −ε‖∇C‖ = {-eps * np.linalg.norm(g):.4f}")
+    print(
+        f"  −ε ∇C/‖∇C‖:                Δv = ({rule[0]:+.4f}, {rule[1]:+.4f}), ∇C·Δv = {rule @ g:.4f}"
+        f" = −ε‖∇C‖ = {-eps * np.linalg.norm(g):.4f}"
+    )
     print(f"  true change of C for that step: {bowl(v + rule) - bowl(v):.4f} (first order is exact only as ε → 0)")
     n_steps = 60 if args.quick else 200
     fl = fixed_length(bowl, v, eps, n_steps)
     gd = plain(bowl, v, 0.09, n_steps)
     c_fl = bowl(fl.T)
     c_gd = bowl(gd.T)
-    print(f"  after {n_steps} steps: fixed length ε = 0.1 → C = {c_fl[-1]:.3g}; plain Δv = −η∇C, η = 0.09 → C = {c_gd[-1]:.3g}")
-    print(f"  fixed-length steps cannot settle: in the last 20 steps C ranges over [{np.min(c_fl[-20:]):.3g}, "
-          f"{np.max(c_fl[-20:]):.3g}] and rises in {int(np.sum(np.diff(c_fl[-20:]) > 0))} of them")
+    print(
+        f"  after {n_steps} steps: fixed length ε = 0.1 → C = {c_fl[-1]:.3g}; plain Δv = −η∇C, η = 0.09 → C = {c_gd[-1]:.3g}"
+    )
+    print(
+        f"  fixed-length steps cannot settle: in the last 20 steps C ranges over [{np.min(c_fl[-20:]):.3g}, "
+        f"{np.max(c_fl[-20:]):.3g}] and rises in {int(np.sum(np.diff(c_fl[-20:]) > 0))} of them"
+    )
 
     # -- (2) one dimension
     print()
@@ -84,11 +90,16 @@ def main():
     c1 = curve(v1)
     print("  v: " + " ".join(f"{t:+.2f}" for t in v1))
     rises = [(i, c1[i], c1[i + 1]) for i in range(len(c1) - 1) if c1[i + 1] > c1[i]]
-    print(f"  the step moves ε = 0.3 downhill until it passes the minimum, then jumps back and forth: "
-          f"C rises in {len(rises)} of 12 steps (first at step {rises[0][0] + 1}: {rises[0][1]:.4f} → {rises[0][2]:.4f})")
+    print(
+        f"  the step moves ε = 0.3 downhill until it passes the minimum, then jumps back and forth: "
+        f"C rises in {len(rises)} of 12 steps (first at step {rises[0][0] + 1}: {rises[0][1]:.4f} → {rises[0][2]:.4f})"
+    )
     big = plain(curve, -1.05, 1.05, 6)
-    print("  plain v ← v − ηC'(v) with η = 1.05 > 2/C'' = 1: |v − 1| = "
-          + ", ".join(f"{abs(t - 1):.2f}" for t in big) + " (grows: each step overshoots)")
+    print(
+        "  plain v ← v − ηC'(v) with η = 1.05 > 2/C'' = 1: |v − 1| = "
+        + ", ".join(f"{abs(t - 1):.2f}" for t in big)
+        + " (grows: each step overshoots)"
+    )
 
     # -- (3) online against mini-batch learning
     data = jaxnn.load_mnist()
@@ -98,8 +109,13 @@ def main():
     print()
     print(f"(3) MNIST, [784, 30, 10], quadratic cost, {n:,} training images, {epochs} epochs, same initial weights")
     print("  η scaled with m so that every example moves the weights by the same η/m = 0.3 as the book's")
-    print("  η = 3.0, m = 10 (w ← w − (η/m) Σ_x ∇C_x)" + ("" if args.quick else "; one more run keeps the book's η = 3.0 at m = 1"))
-    print(f"  {'m':>3} {'η':>5}  {'test accuracy per epoch':<{8 * epochs}} {'s/epoch*':>8} {'steps/s':>9} {'examples/s':>11}")
+    print(
+        "  η = 3.0, m = 10 (w ← w − (η/m) Σ_x ∇C_x)"
+        + ("" if args.quick else "; one more run keeps the book's η = 3.0 at m = 1")
+    )
+    print(
+        f"  {'m':>3} {'η':>5}  {'test accuracy per epoch':<{8 * epochs}} {'s/epoch*':>8} {'steps/s':>9} {'examples/s':>11}"
+    )
     curves = {}
     init = jax.jit(jaxnn.init_params, static_argnums=(1, 2))
     for m, eta in runs:
@@ -108,13 +124,17 @@ def main():
         per_epoch = float(np.min(h.seconds[1:]))  # the first epoch also compiles; the fastest is least disturbed
         acc = h.evaluation_accuracy
         curves[(m, eta)] = (acc, per_epoch)
-        print(f"  {m:>3} {eta:>5g}  {' '.join(f'{a:7.2%}' for a in acc):<{8 * epochs}} {per_epoch:>8.3f} "
-              f"{n / m / per_epoch:>9,.0f} {n / per_epoch:>11,.0f}")
+        print(
+            f"  {m:>3} {eta:>5g}  {' '.join(f'{a:7.2%}' for a in acc):<{8 * epochs}} {per_epoch:>8.3f} "
+            f"{n / m / per_epoch:>9,.0f} {n / per_epoch:>11,.0f}"
+        )
     print("  * the fastest epoch after the first (which also compiles), on this machine")
     (acc1, t1), (acc20, t20) = curves[(1, 0.3)], curves[(20, 6.0)]
     print(f"  per epoch: m = 1 reaches {acc1[-1]:.2%}, m = 20 reaches {acc20[-1]:.2%} after {epochs} epochs")
-    print(f"  per second: an m = 20 epoch takes {t20 / t1:.2f}× the time of an m = 1 epoch; m = 1 makes "
-          f"{(n / t1) / (n / 20 / t20):.1f}× as many steps per second, m = 20 gets through {t1 / t20:.1f}× as many examples")
+    print(
+        f"  per second: an m = 20 epoch takes {t20 / t1:.2f}× the time of an m = 1 epoch; m = 1 makes "
+        f"{(n / t1) / (n / 20 / t20):.1f}× as many steps per second, m = 20 gets through {t1 / t20:.1f}× as many examples"
+    )
 
     if not _common.can_plot():
         return

@@ -65,8 +65,10 @@ def main():
 
     runs = {}
     print(f"one neuron, input 1, target 0, η = {ETA}, {epochs} epochs (float64)")
-    print(f"  {'start (w, b)':<13} {'cost':<14} {'a at epoch 0':>12} {'∂C/∂b at 0':>11} "
-          f"{'epochs to a < 0.5':>17} {'final w':>8} {'final b':>8} {'final a':>8} {'final C':>8} {'vs closed form':>14}")
+    print(
+        f"  {'start (w, b)':<13} {'cost':<14} {'a at epoch 0':>12} {'∂C/∂b at 0':>11} "
+        f"{'epochs to a < 0.5':>17} {'final w':>8} {'final b':>8} {'final a':>8} {'final C':>8} {'vs closed form':>14}"
+    )
     for w0, b0 in STARTS:
         for cost in COSTS:
             ws, bs = train(w0, b0, cost, epochs)
@@ -76,19 +78,25 @@ def main():
             grad0 = a[0] ** 2 * (1 - a[0]) if cost == "quadratic" else a[0]
             below = np.argmax(a < 0.5) if np.any(a < 0.5) else None
             diff = max(np.max(np.abs(ws - cw)), np.max(np.abs(bs - cb)))
-            print(f"  ({w0:g}, {b0:g}){'':<{13 - len(f'({w0:g}, {b0:g})')}} {cost:<14} {a[0]:>12.4f} {grad0:>11.4f} "
-                  f"{str(below) if below is not None else 'never':>17} {ws[-1]:>8.4f} {bs[-1]:>8.4f} {a[-1]:>8.4f} "
-                  f"{cost_of(a[-1], cost):>8.4f} {diff:>14.1e}")
+            print(
+                f"  ({w0:g}, {b0:g}){'':<{13 - len(f'({w0:g}, {b0:g})')}} {cost:<14} {a[0]:>12.4f} {grad0:>11.4f} "
+                f"{str(below) if below is not None else 'never':>17} {ws[-1]:>8.4f} {bs[-1]:>8.4f} {a[-1]:>8.4f} "
+                f"{cost_of(a[-1], cost):>8.4f} {diff:>14.1e}"
+            )
     qa, qb = runs[(0.6, 0.9, "quadratic")][2][-1], runs[(2.0, 2.0, "quadratic")][2][-1]
     print(f"quadratic cost, final output: {qa:.3f} from (0.6, 0.9) and {qb:.3f} from (2, 2) after {epochs} epochs")
     print("(the book's figures end near 0.09 and 0.2 after 300 epochs)")
     for w0, b0 in STARTS:
         a = runs[(w0, b0, "quadratic")][2]
         if epochs >= 150:
-            print(f"  from ({w0:g}, {b0:g}), quadratic: a at epochs 0, 50, 100, 150, {epochs}: "
-                  + ", ".join(f"{a[e]:.3f}" for e in (0, 50, 100, 150, epochs)))
+            print(
+                f"  from ({w0:g}, {b0:g}), quadratic: a at epochs 0, 50, 100, 150, {epochs}: "
+                + ", ".join(f"{a[e]:.3f}" for e in (0, 50, 100, 150, epochs))
+            )
     a_ce = runs[(2.0, 2.0, "cross-entropy")][2]
-    print(f"cross-entropy from (2, 2): output {a_ce[-1]:.4f} after {epochs} epochs; it passes 0.2 at epoch {int(np.argmax(a_ce < 0.2))}")
+    print(
+        f"cross-entropy from (2, 2): output {a_ce[-1]:.4f} after {epochs} epochs; it passes 0.2 at epoch {int(np.argmax(a_ce < 0.2))}"
+    )
 
     if not _common.can_plot():
         return

@@ -36,7 +36,9 @@ F64 = jnp.float64
 
 def max_diff(a, b):
     """Largest absolute difference between two pytrees of arrays."""
-    return jnp.max(jnp.stack([jnp.max(jnp.abs(x - y)) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))]))
+    return jnp.max(
+        jnp.stack([jnp.max(jnp.abs(x - y)) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))])
+    )
 
 
 def one_modified_neuron(width, j, use_f_prime=True):
@@ -65,8 +67,13 @@ def init(rng, sizes, weight_scale):
     (NumPy's generator rather than jaxnn.init_params: these demo networks are tiny, and this
     avoids compiling JAX's random number generator for each shape.)
     """
-    return [{"w": jnp.asarray(rng.normal(0, weight_scale / np.sqrt(n_in), (n_out, n_in))),
-             "b": jnp.asarray(rng.normal(0, 1, n_out))} for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return [
+        {
+            "w": jnp.asarray(rng.normal(0, weight_scale / np.sqrt(n_in), (n_out, n_in))),
+            "b": jnp.asarray(rng.normal(0, 1, n_out)),
+        }
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def check_linear(params, x, y, sq, ysq):
@@ -91,7 +98,9 @@ def check_linear(params, x, y, sq, ysq):
     gsq = jaxnn.forward(sq, xsq, **linear) - ysq
     bp_sq = jaxnn.backprop(sq, xsq, ysq, **linear)
     return {
-        "W": W, "b": b, "out": out,
+        "W": W,
+        "b": b,
+        "out": out,
         "collapse": jnp.max(jnp.abs(out - (x @ W.T + b))),
         "chain": jnp.max(jnp.abs(deltas[0] - chain)),
         "vs_backprop": max_diff(by_hand, jaxnn.backprop(params, x, y, **linear)),
@@ -116,8 +125,10 @@ def check_linear_output(p3, x, y):
     comps = dict(activation="sigmoid", output_activation="linear", cost="quadratic")
     out = jaxnn.forward(p3, x, **comps)
     target = jnp.mean(out - y, 0)
-    return (jnp.max(jnp.abs(target - jaxnn.backprop(p3, x, y, **comps)[-1]["b"])),
-            jnp.max(jnp.abs(target - jaxnn.autodiff_grad(p3, x, y, **comps)[-1]["b"])))
+    return (
+        jnp.max(jnp.abs(target - jaxnn.backprop(p3, x, y, **comps)[-1]["b"])),
+        jnp.max(jnp.abs(target - jaxnn.autodiff_grad(p3, x, y, **comps)[-1]["b"])),
+    )
 
 
 def check_matrix_form(p2, x, y2):
@@ -147,14 +158,22 @@ def main():
     r1 = jax.jit(check_linear)(params, x, y, sq, ysq)
     W, b, out = r1["W"], r1["b"], r1["out"]
     print(f"1. linear neurons, sizes {sizes}, {m:,} random inputs (float64)")
-    print(f"  W = w3 w2 w1 has shape {tuple(W.shape)}; b = w3 (w2 b1 + b2) + b3 = ({', '.join(f'{float(v):.4f}' for v in b)})")
+    print(
+        f"  W = w3 w2 w1 has shape {tuple(W.shape)}; b = w3 (w2 b1 + b2) + b3 = ({', '.join(f'{float(v):.4f}' for v in b)})"
+    )
     print(f"  max |network(x) − (W x + b)| = {float(r1['collapse']):.1e}")
     print(f"  δ^1 from BP2 step by step vs the chained product (w2)ᵀ(w3)ᵀ ∇_a C: max diff {float(r1['chain']):.1e}")
-    print(f"  gradients from these δ (BP3, BP4) vs jaxnn.backprop: {float(r1['vs_backprop']):.1e}; vs jax.grad: {float(r1['vs_grad']):.1e}")
-    print(f"  the product must run to (w^L)ᵀ: without (w3)ᵀ the first factor (w2)ᵀ has shape {tuple(params[1]['w'].T.shape)} "
-          f"and cannot multiply ∇_a C of length {sizes[-1]}")
-    print(f"  in a square [3, 3, 3, 3] network it is defined but wrong: ∂C/∂b^1 from (w2)ᵀ(w3)ᵀ∇_a C differs from backprop by "
-          f"{float(r1['square_right']):.1e}, from (w2)ᵀ∇_a C alone by {float(r1['square_short']):.2f}")
+    print(
+        f"  gradients from these δ (BP3, BP4) vs jaxnn.backprop: {float(r1['vs_backprop']):.1e}; vs jax.grad: {float(r1['vs_grad']):.1e}"
+    )
+    print(
+        f"  the product must run to (w^L)ᵀ: without (w3)ᵀ the first factor (w2)ᵀ has shape {tuple(params[1]['w'].T.shape)} "
+        f"and cannot multiply ∇_a C of length {sizes[-1]}"
+    )
+    print(
+        f"  in a square [3, 3, 3, 3] network it is defined but wrong: ∂C/∂b^1 from (w2)ᵀ(w3)ᵀ∇_a C differs from backprop by "
+        f"{float(r1['square_right']):.1e}, from (w2)ᵀ∇_a C alone by {float(r1['square_short']):.2f}"
+    )
 
     # -- 2. one modified neuron
     sizes2 = [4, 6, 5, 3]
@@ -162,7 +181,9 @@ def main():
     y2 = jax.nn.one_hot(jnp.arange(m) % 3, 3, dtype=F64)
     bp2, bp2_wrong, ad2, bp_vs_ad = jax.jit(check_modified)(p2, x, y2)
     print()
-    print(f"2. one modified neuron: sizes {sizes2}, sigmoid everywhere except neuron 2 of the width-5 hidden layer (tanh)")
+    print(
+        f"2. one modified neuron: sizes {sizes2}, sigmoid everywhere except neuron 2 of the width-5 hidden layer (tanh)"
+    )
     print(f"  BP2 with f'(z) = 1 − tanh²(z) at that neuron: jaxnn.backprop vs jax.grad max diff {float(bp_vs_ad):.1e}")
     print("  keeping σ' there instead, the gradient is wrong exactly where the error reaches:")
     names = ["w1 (input → hidden 1)", "b1", "w2 (hidden 1 → hidden 2)", "b2", "w3 (hidden 2 → output)", "b3"]
@@ -180,13 +201,17 @@ def main():
     r3 = jax.jit(check_linear_output)(p3, x, y)
     print()
     print("3. sigmoid hidden layer, linear output, quadratic cost, sizes [4, 6, 2]")
-    print(f"  ∂C/∂b^L = mean(a^L − y): max diff from jaxnn.backprop {float(r3[0]):.1e}, "
-          f"from jax.grad {float(r3[1]):.1e}: δ^L = a^L − y, no σ'(z^L) factor")
+    print(
+        f"  ∂C/∂b^L = mean(a^L − y): max diff from jaxnn.backprop {float(r3[0]):.1e}, "
+        f"from jax.grad {float(r3[1]):.1e}: δ^L = a^L − y, no σ'(z^L) factor"
+    )
 
     print()
     print(f"4. BP1 and BP2 as matrix products, all-sigmoid network {sizes2}, one example:")
-    print(f"  δ^1 = Σ'(z^1)(w^2)ᵀ Σ'(z^2)(w^3)ᵀ Σ'(z^3) ∇_a C with Σ'(z) = diag(σ'(z)), against jaxnn.backprop's ∂C/∂b^1: "
-          f"max diff {float(jax.jit(check_matrix_form)(p2, x, y2)):.1e}")
+    print(
+        f"  δ^1 = Σ'(z^1)(w^2)ᵀ Σ'(z^2)(w^3)ᵀ Σ'(z^3) ∇_a C with Σ'(z) = diag(σ'(z)), against jaxnn.backprop's ∂C/∂b^1: "
+        f"max diff {float(jax.jit(check_matrix_form)(p2, x, y2)):.1e}"
+    )
 
     if not _common.can_plot():
         return
@@ -199,8 +224,12 @@ def main():
     labels = [r[0].split(" ")[0] for r in rows]
     ax2.bar(range(len(rows)), [max(r[1], 1e-18) for r in rows])
     ax2.set_yscale("log")
-    ax2.set(xticks=range(len(rows)), xticklabels=labels, ylabel="max |error| (10⁻¹⁸ = none)",
-            title="σ' kept at the tanh neuron")
+    ax2.set(
+        xticks=range(len(rows)),
+        xticklabels=labels,
+        ylabel="max |error| (10⁻¹⁸ = none)",
+        title="σ' kept at the tanh neuron",
+    )
     _common.save_figure(fig, "ex_linear_neurons", args)
 
 

@@ -27,28 +27,43 @@ def main():
     n, epochs = (10_000, 3) if args.quick else (50_000, 30)
     train = (data.training.x[:n], data.training.y[:n])
 
-    runs = [("large", 0, "quadratic", 3.0), ("large", 1, "quadratic", 3.0), ("large", 2, "quadratic", 3.0),
-            ("default", 0, "quadratic", 3.0), ("default", 0, "cross-entropy", 0.5)]
-    print(f"[784, 10], sigmoid output, m = 10, {epochs} epochs on {n:,} training images, scored on the 10,000 test images")
-    print(f"  {'initial weights':<22} {'seed':>4} {'cost':<14} {'η':>4} {'|z| > 7 at start':>16} {'final':>7} {'best (epoch)':>14}  worst digits (recall)")
+    runs = [
+        ("large", 0, "quadratic", 3.0),
+        ("large", 1, "quadratic", 3.0),
+        ("large", 2, "quadratic", 3.0),
+        ("default", 0, "quadratic", 3.0),
+        ("default", 0, "cross-entropy", 0.5),
+    ]
+    print(
+        f"[784, 10], sigmoid output, m = 10, {epochs} epochs on {n:,} training images, scored on the 10,000 test images"
+    )
+    print(
+        f"  {'initial weights':<22} {'seed':>4} {'cost':<14} {'η':>4} {'|z| > 7 at start':>16} {'final':>7} {'best (epoch)':>14}  worst digits (recall)"
+    )
     curves = {}
     for init, seed, cost, eta in runs:
         params = jaxnn.init_params(jax.random.key(seed), [784, 10], init)
         z0 = data.test.x @ np.asarray(params[0]["w"]).T + np.asarray(params[0]["b"])
         saturated = float(np.mean(np.abs(z0) > 7))  # σ'(z) < 1e-3
-        params, h = jaxnn.sgd(params, train, epochs, 10, eta, key=jax.random.key(1), evaluation_data=data.test, cost=cost)
+        params, h = jaxnn.sgd(
+            params, train, epochs, 10, eta, key=jax.random.key(1), evaluation_data=data.test, cost=cost
+        )
         predicted = np.asarray(jaxnn.predict(params, data.test.x))
         recall = [np.mean(predicted[data.test.y == d] == d) for d in range(10)]
         worst = np.argsort(recall)[:2]
         best_epoch, best = h.best()
         label = f"{init} (N(0, {'1' if init == 'large' else '1/784'}))"
         curves[(init, seed, cost)] = h.evaluation_accuracy
-        print(f"  {label:<22} {seed:>4} {cost:<14} {eta:>4g} {saturated:>16.1%} {h.evaluation_accuracy[-1]:>7.2%} "
-              f"{f'{best:.2%} ({best_epoch})':>14}  {', '.join(f'{d} ({recall[d]:.0%})' for d in worst)}")
+        print(
+            f"  {label:<22} {seed:>4} {cost:<14} {eta:>4g} {saturated:>16.1%} {h.evaluation_accuracy[-1]:>7.2%} "
+            f"{f'{best:.2%} ({best_epoch})':>14}  {', '.join(f'{d} ({recall[d]:.0%})' for d in worst)}"
+        )
     large = [curves[("large", s, "quadratic")][-1] for s in (0, 1, 2)]
     print("|z| > 7 at start: share of the initial output neurons' z on the test images with σ'(z) < 1e-3 (saturated)")
-    print(f"network.py's settings: final accuracy {min(large):.2%} to {max(large):.2%} over three seeds; "
-          f"with N(0, 1/784) weights {curves[('default', 0, 'quadratic')][-1]:.2%}")
+    print(
+        f"network.py's settings: final accuracy {min(large):.2%} to {max(large):.2%} over three seeds; "
+        f"with N(0, 1/784) weights {curves[('default', 0, 'quadratic')][-1]:.2%}"
+    )
 
     if not _common.can_plot():
         return

@@ -63,8 +63,10 @@ def main():
     n_inputs = 2_000 if args.quick else 100_000
     sizes = [5, 8, 8, 3]
     rng = np.random.default_rng(0)  # N(0, 1) weights and biases, as network.py draws them
-    params = [{"w": jnp.asarray(rng.normal(size=(o, i)), jnp.float32), "b": jnp.asarray(rng.normal(size=o), jnp.float32)}
-              for i, o in zip(sizes[:-1], sizes[1:])]
+    params = [
+        {"w": jnp.asarray(rng.normal(size=(o, i)), jnp.float32), "b": jnp.asarray(rng.normal(size=o), jnp.float32)}
+        for i, o in zip(sizes[:-1], sizes[1:])
+    ]
     x = jnp.asarray(rng.uniform(-1.0, 1.0, (n_inputs, sizes[0])), jnp.float32)
 
     print(f"Part I: a random network of perceptrons, sizes {sizes}, on {n_inputs:,} random inputs")
@@ -103,8 +105,10 @@ def main():
         out = float(sigmoids(TIE, c, x_tie)[0, 0])
         print(f"  c = {c:<6g} sigmoid network: hidden = {hidden:.3g}, output = {out:.6g}")
     x_near = jnp.array([[0.5 + 1e-3, 0.5]])
-    print(f"  input (0.501, 0.5), no tie: perceptron output {float(perceptrons(TIE, 1.0, x_near)[0, 0]):g}, "
-          f"sigmoid output at c = 1e5: {float(sigmoids(TIE, 1e5, x_near)[0, 0]):.3g}")
+    print(
+        f"  input (0.501, 0.5), no tie: perceptron output {float(perceptrons(TIE, 1.0, x_near)[0, 0]):g}, "
+        f"sigmoid output at c = 1e5: {float(sigmoids(TIE, 1e5, x_near)[0, 0]):.3g}"
+    )
     print("  at the tie the hidden neuron stays at σ(0) = 0.5 for every c, the output neuron sees")
     print("  z = c·(−0.5 + 0.25) = −0.25c, and the sigmoid network's output tends to 0, not to the perceptrons' 1")
 

@@ -73,7 +73,11 @@ def network_check(params, x, y):
     comps = dict(output_activation="softmax", cost="log-likelihood")
     bp = jaxnn.backprop(params, x, y, **comps)
     ad = jaxnn.autodiff_grad(params, x, y, **comps)
-    return jnp.max(jnp.stack([jnp.max(jnp.abs(a - b)) for a, b in zip(jax.tree_util.tree_leaves(bp), jax.tree_util.tree_leaves(ad))]))
+    return jnp.max(
+        jnp.stack(
+            [jnp.max(jnp.abs(a - b)) for a, b in zip(jax.tree_util.tree_leaves(bp), jax.tree_util.tree_leaves(ad))]
+        )
+    )
 
 
 def main():
@@ -85,12 +89,20 @@ def main():
     labels = jnp.asarray(rng.integers(0, n, m))
     r = {k: float(v) for k, v in checks(Z, labels).items()}
     print(f"softmax on {m:,} random z in R^{n} (entries N(0, 3²)), float64; J = jax.jacobian(softmax)")
-    print(f"  monotonicity: min over j of ∂a_j/∂z_j = {r['min_diag']:.2e} (> 0); max over j ≠ k of ∂a_j/∂z_k = {r['max_offdiag']:.2e} (< 0)")
-    print(f"  non-locality: min over j ≠ k of |∂a_j/∂z_k| = {r['min_abs_offdiag']:.2e}: every output depends on every z_k")
-    print(f"  Jacobian: max |J − (diag(a) − aaᵀ)| = {r['jac_formula']:.1e}; max |J − Jᵀ| = {r['jac_symmetric']:.1e} (symmetric)")
+    print(
+        f"  monotonicity: min over j of ∂a_j/∂z_j = {r['min_diag']:.2e} (> 0); max over j ≠ k of ∂a_j/∂z_k = {r['max_offdiag']:.2e} (< 0)"
+    )
+    print(
+        f"  non-locality: min over j ≠ k of |∂a_j/∂z_k| = {r['min_abs_offdiag']:.2e}: every output depends on every z_k"
+    )
+    print(
+        f"  Jacobian: max |J − (diag(a) − aaᵀ)| = {r['jac_formula']:.1e}; max |J − Jᵀ| = {r['jac_symmetric']:.1e} (symmetric)"
+    )
     print(f"  jaxnn's hand-written softmax vjp a ⊙ (g − ⟨a, g⟩) vs jax.vjp: {r['vjp']:.1e}")
-    print(f"  inverse: ln a_j − z_j is the same for every j (spread {r['inverse_spread']:.1e}) and equals −ln Σ_k e^(z_k) "
-          f"(max diff {r['inverse_const']:.1e}), so z_j = ln a_j + C")
+    print(
+        f"  inverse: ln a_j − z_j is the same for every j (spread {r['inverse_spread']:.1e}) and equals −ln Σ_k e^(z_k) "
+        f"(max diff {r['inverse_const']:.1e}), so z_j = ln a_j + C"
+    )
 
     print()
     print("log-likelihood C = −ln a_y with a softmax output; jax.grad of C with respect to z^L against")
@@ -101,12 +113,16 @@ def main():
     print(f"  −(1/a_y)·a_j(1 − a_j) (diagonal term only): median {r['delta_diag_only']:.3f}  (wrong)")
 
     sizes = (5, 7, 4)
-    params = [{"w": jnp.asarray(rng.normal(0, 1 / np.sqrt(i), (o, i))), "b": jnp.asarray(rng.normal(size=o))}
-              for i, o in zip(sizes[:-1], sizes[1:])]
+    params = [
+        {"w": jnp.asarray(rng.normal(0, 1 / np.sqrt(i), (o, i))), "b": jnp.asarray(rng.normal(size=o))}
+        for i, o in zip(sizes[:-1], sizes[1:])
+    ]
     x = jnp.asarray(rng.normal(size=(m, sizes[0])))
     y = jnp.asarray(rng.integers(0, sizes[-1], m))
     diff = float(network_check(params, x, y))
-    print(f"  network {list(sizes)}, sigmoid hidden, softmax output, log-likelihood: jaxnn.backprop vs jax.grad {diff:.1e}")
+    print(
+        f"  network {list(sizes)}, sigmoid hidden, softmax output, log-likelihood: jaxnn.backprop vs jax.grad {diff:.1e}"
+    )
 
     print()
     z = jnp.array([1.0, 2.5, -0.3, 2.4, 0.0], F64)
@@ -115,11 +131,15 @@ def main():
     print(f"softmax(c·z) as c grows, z = ({', '.join(f'{float(v):g}' for v in z)}); argmax is index 1")
     scaled = np.asarray(softmax_scaled(jnp.asarray(cs + [1000], F64), jnp.stack([z] * len(cs) + [tie])))
     for c, a in zip(cs, scaled):
-        print(f"  c = {c:<5g} a = ({', '.join(f'{v:.4f}' for v in a)})   max |a − one_hot(argmax)| = "
-              f"{np.max(np.abs(a - np.eye(5)[1])):.2e}")
+        print(
+            f"  c = {c:<5g} a = ({', '.join(f'{v:.4f}' for v in a)})   max |a − one_hot(argmax)| = "
+            f"{np.max(np.abs(a - np.eye(5)[1])):.2e}"
+        )
     a_tie = scaled[-1]
-    print(f"  with a tie, z = ({', '.join(f'{float(v):g}' for v in tie)}): c = 1000 gives "
-          f"({', '.join(f'{float(v):.4f}' for v in a_tie)}): the tied maxima share the mass, 1/2 each, not a one-hot argmax")
+    print(
+        f"  with a tie, z = ({', '.join(f'{float(v):g}' for v in tie)}): c = 1000 gives "
+        f"({', '.join(f'{float(v):.4f}' for v in a_tie)}): the tied maxima share the mass, 1/2 each, not a one-hot argmax"
+    )
 
     if not _common.can_plot():
         return

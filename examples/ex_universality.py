@@ -56,7 +56,9 @@ def main():
     xs = np.linspace(0.0, 1.0, 20_001)  # evaluation grid, spacing 5e-5
 
     print(f"f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x) on [0, 1], errors on {len(xs):,} evenly spaced points")
-    print(f"1. hand-built bumps: hidden w = {STEEP:g}, b = −w·s (a step at s), output weights ±f(midpoint), linear output")
+    print(
+        f"1. hand-built bumps: hidden w = {STEEP:g}, b = −w·s (a step at s), output weights ±f(midpoint), linear output"
+    )
     print(f"  {'bumps':>6} {'hidden neurons':>15} {'max |error|':>12} {'mean |error|':>13}")
     for n in [5, 10, 25, 50, 100, 200]:
         _, err = errors(bumps(n), xs)
@@ -76,10 +78,16 @@ def main():
         {"w": jnp.zeros((1, n_hidden), jnp.float32), "b": jnp.asarray([y_train.mean()], jnp.float32)},
     ]
     print()
-    print(f"2. trained: 1-{n_hidden}-1, sigmoid hidden, linear output, quadratic cost, jaxnn.sgd on 1,000 evenly spaced x,")
-    print(f"  {epochs:,} epochs, mini-batch 10, η = 0.2; initial hidden w ~ N(0, 30²) (|w| ≥ 7.5), b = −w·s with s ~ U(0, 1),")
+    print(
+        f"2. trained: 1-{n_hidden}-1, sigmoid hidden, linear output, quadratic cost, jaxnn.sgd on 1,000 evenly spaced x,"
+    )
+    print(
+        f"  {epochs:,} epochs, mini-batch 10, η = 0.2; initial hidden w ~ N(0, 30²) (|w| ≥ 7.5), b = −w·s with s ~ U(0, 1),"
+    )
     print("  output weights 0, output bias mean(f)")
-    params, history = jaxnn.sgd(params, (x_train, y_train), epochs, 10, 0.2, key=jax.random.key(0), cost="quadratic", **COMPONENTS)
+    params, history = jaxnn.sgd(
+        params, (x_train, y_train), epochs, 10, 0.2, key=jax.random.key(0), cost="quadratic", **COMPONENTS
+    )
     trained, trained_err = errors(params, xs)
     print(f"  training took {sum(history.seconds):.1f} s")
     print()

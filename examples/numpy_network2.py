@@ -40,12 +40,12 @@ def run(seed, x, y, x_test, y_test, epochs, lmbda, eta=0.5, m=10):
         order = np.arange(n)
         np.random.shuffle(order)
         for k in range(0, n, m):
-            batch = order[k:k + m]
+            batch = order[k : k + m]
             a0 = x[batch].T
             a1 = sigmoid(weights[0] @ a0 + biases[0])
             a2 = sigmoid(weights[1] @ a1 + biases[1])
-            d2 = a2 - targets[:, batch]                  # cross-entropy: δ^L = a − y
-            d1 = (weights[1].T @ d2) * a1 * (1 - a1)     # BP2
+            d2 = a2 - targets[:, batch]  # cross-entropy: δ^L = a − y
+            d1 = (weights[1].T @ d2) * a1 * (1 - a1)  # BP2
             decay = 1 - eta * lmbda / n
             weights[1] = decay * weights[1] - eta / len(batch) * (d2 @ a1.T)
             biases[1] -= eta / len(batch) * d2.sum(axis=1, keepdims=True)
@@ -57,9 +57,11 @@ def run(seed, x, y, x_test, y_test, epochs, lmbda, eta=0.5, m=10):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n")[1])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
     p.add_argument("--lmbda", type=float, default=0.1, help="L2 strength λ (default 0.1)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=400)
@@ -76,11 +78,16 @@ def main():
         start = time.perf_counter()
         acc = run(s, x, y, x_test, y_test, a.epochs, a.lmbda)
         bests.append(100 * max(acc))
-        print(f"NumPy network2 λ {a.lmbda:g} seed {s}: best {100 * max(acc):.2f}% final {100 * acc[-1]:.2f}% "
-              f"({time.perf_counter() - start:.0f} s)", flush=True)
+        print(
+            f"NumPy network2 λ {a.lmbda:g} seed {s}: best {100 * max(acc):.2f}% final {100 * acc[-1]:.2f}% "
+            f"({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
     if len(bests) > 1:
-        print(f"best over {len(bests)} seeds: {np.mean(bests):.2f}% ± {np.std(bests, ddof=1):.2f} "
-              f"(min {min(bests):.2f}, max {max(bests):.2f})")
+        print(
+            f"best over {len(bests)} seeds: {np.mean(bests):.2f}% ± {np.std(bests, ddof=1):.2f} "
+            f"(min {min(bests):.2f}, max {max(bests):.2f})"
+        )
 
 
 if __name__ == "__main__":

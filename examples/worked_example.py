@@ -97,11 +97,15 @@ def main():
         show("∂C/∂b1", g[0]["b"], "BP3: δ1")
 
         diffs = []
-        for name, fn in (("backprop_per_example", jaxnn.backprop_per_example),
-                         ("autodiff_grad (jax.grad)", jaxnn.autodiff_grad)):
+        for name, fn in (
+            ("backprop_per_example", jaxnn.backprop_per_example),
+            ("autodiff_grad (jax.grad)", jaxnn.autodiff_grad),
+        ):
             other = fn(params, x, y, cost=cost)
-            diff = max(float(jnp.max(jnp.abs(a - b)))
-                       for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(other)))
+            diff = max(
+                float(jnp.max(jnp.abs(a - b)))
+                for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(other))
+            )
             diffs.append(f"{name}: {diff:.1e}")
         print("  largest difference from backprop: " + "; ".join(diffs))
 

@@ -59,8 +59,21 @@ def atomic_write(path, write) -> Path:
 #: Files larger than this are refused before they are opened.
 MAX_FILE_BYTES = 1 << 34
 _DEFLATE_MAX_RATIO = 1100  # deflate cannot expand data by more than about 1032:1
-_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError, zlib.error,
-                NotImplementedError, RuntimeError, UnicodeDecodeError, RecursionError, struct.error, OverflowError)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    UnicodeDecodeError,
+    RecursionError,
+    struct.error,
+    OverflowError,
+)
 
 
 class NpzArchive:
@@ -95,7 +108,9 @@ class NpzArchive:
             elif version == (2, 0):
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
             else:
-                raise JaxnnError(f"{self.bad}: array {name} uses .npy format version {version}, which jaxnn does not read")
+                raise JaxnnError(
+                    f"{self.bad}: array {name} uses .npy format version {version}, which jaxnn does not read"
+                )
             offset = f.tell()
         if dtype.hasobject:
             raise JaxnnError(f"{self.bad}: array {name} holds Python objects, which jaxnn never unpickles")
@@ -104,21 +119,31 @@ class NpzArchive:
             count *= int(d)
         need = offset + count * dtype.itemsize
         stored = info.compress_type == zipfile.ZIP_STORED
-        if info.file_size != need or (stored and info.compress_size != need) or (
-                not stored and need > _DEFLATE_MAX_RATIO * max(info.compress_size, 1)):
-            raise JaxnnError(f"{self.bad}: array {name} declares shape {shape} of {dtype} ({need:,} bytes) but the "
-                             f"file holds {info.file_size:,} (truncated, corrupt or forged)")
+        if (
+            info.file_size != need
+            or (stored and info.compress_size != need)
+            or (not stored and need > _DEFLATE_MAX_RATIO * max(info.compress_size, 1))
+        ):
+            raise JaxnnError(
+                f"{self.bad}: array {name} declares shape {shape} of {dtype} ({need:,} bytes) but the "
+                f"file holds {info.file_size:,} (truncated, corrupt or forged)"
+            )
         return tuple(int(d) for d in shape), dtype
 
     def array(self, name, shape=None, kinds="f", dtype=None, finite=True) -> np.ndarray:
         """Reads one array after checking its declared ``shape``, dtype kind (``"f"`` float,
         ``"u"`` unsigned, ...) or exact ``dtype``, and, for floats, that its values are finite."""
         got_shape, got_dtype = self.header(name)
-        if (shape is not None and got_shape != tuple(shape)) or got_dtype.kind not in kinds or (
-                dtype is not None and got_dtype != np.dtype(dtype)):
+        if (
+            (shape is not None and got_shape != tuple(shape))
+            or got_dtype.kind not in kinds
+            or (dtype is not None and got_dtype != np.dtype(dtype))
+        ):
             kind = str(np.dtype(dtype)) if dtype is not None else {"f": "float", "u": "unsigned"}.get(kinds, kinds)
-            raise JaxnnError(f"{self.bad}: {name} has shape {got_shape} and dtype {got_dtype}, expected {kind} "
-                             f"{tuple(shape) if shape is not None else 'array'}")
+            raise JaxnnError(
+                f"{self.bad}: {name} has shape {got_shape} and dtype {got_dtype}, expected {kind} "
+                f"{tuple(shape) if shape is not None else 'array'}"
+            )
         with self.zf.open(name + ".npy") as f:
             a = np.lib.format.read_array(f, allow_pickle=False)
         if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -129,8 +154,10 @@ class NpzArchive:
         """The ``__jaxnn__`` block: UTF-8 JSON of at most ``MAX_METADATA_BYTES``, holding an object."""
         shape, dtype = self.header("__jaxnn__")
         if dtype != np.uint8 or len(shape) != 1 or shape[0] > MAX_METADATA_BYTES:
-            raise JaxnnError(f"{self.bad}: its metadata block is malformed (expected at most "
-                             f"{MAX_METADATA_BYTES:,} bytes of JSON as uint8)")
+            raise JaxnnError(
+                f"{self.bad}: its metadata block is malformed (expected at most "
+                f"{MAX_METADATA_BYTES:,} bytes of JSON as uint8)"
+            )
         raw = self.array("__jaxnn__", kinds="u")
         try:
             meta = json.loads(raw.tobytes().decode())

@@ -27,8 +27,13 @@ from jaxnn.validation import (
 )
 
 #: The components of network.py's and network2.py's networks when none are named.
-DEFAULTS = {"cost": "quadratic", "activation": "sigmoid", "output_activation": None, "regularizer": "l2",
-            "dropout": "book"}
+DEFAULTS = {
+    "cost": "quadratic",
+    "activation": "sigmoid",
+    "output_activation": None,
+    "regularizer": "l2",
+    "dropout": "book",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,14 +80,19 @@ class Setup:
     def rates(self, p: Optional[float]):
         """One dropout rate per layer: ``p`` for each layer built with dropout (``None``: the rate
         it was built with), 0 for the others."""
-        return jnp.asarray([(layer.p_dropout if p is None else p) if layer.p_dropout > 0 else 0.0
-                            for layer in self.net.layers], self.dtype)
+        return jnp.asarray(
+            [(layer.p_dropout if p is None else p) if layer.p_dropout > 0 else 0.0 for layer in self.net.layers],
+            self.dtype,
+        )
 
     def describe(self) -> dict:
         """The network as JSON: its layers' specs, input shape, cost and regularizer."""
-        return {"layers": [[layer.name, dict(layer.config)] for layer in self.net.layers],
-                "in_shape": list(self.net.in_shape), "cost": self.net.cost.name,
-                "regularizer": self.net.regularizer.name}
+        return {
+            "layers": [[layer.name, dict(layer.config)] for layer in self.net.layers],
+            "in_shape": list(self.net.in_shape),
+            "cost": self.net.cost.name,
+            "regularizer": self.net.regularizer.name,
+        }
 
 
 def pair(data, what: str, net: Network, dtype):
@@ -101,17 +111,34 @@ def check_params(net: Network, params) -> None:
     """Refuses parameters whose structure or shapes are not those of ``net``'s."""
     as_tree(params)
     expected = jax.eval_shape(lambda: init_network(0, net))
-    got = jax.tree_util.tree_map(lambda a: tuple(np.shape(a)), params)
+    got = jax.tree_util.tree_map(lambda a: tuple(np.shape(a)), list(params) if isinstance(params, tuple) else params)
     want = jax.tree_util.tree_map(lambda a: tuple(a.shape), expected)
-    if jax.tree_util.tree_structure(got) != jax.tree_util.tree_structure(want) or got != want:
-        raise JaxnnError(f"the parameters do not fit the network: their shapes are {got}, the network's are {want}; "
-                         "draw them with jaxnn.init_network(key, net)")
+    if got != want:  # nested lists and dicts of shapes: their structure is compared too
+        raise JaxnnError(
+            f"the parameters do not fit the network: their shapes are {got}, the network's are {want}; "
+            "draw them with jaxnn.init_network(key, net)"
+        )
 
 
-def setup(params, training_data, mini_batch_size, *, net: Optional[Network] = None, sizes=None,
-          components: Optional[dict] = None, lmbdas: Sequence[float] = (0.0,), p_dropouts=None,
-          gradient: str = "backprop", evaluation_data=None, test_data=None, shuffle: bool = True,
-          last_batch: str = "step", lmbda_scale: str = "examples", dtype=None, init: str = "default") -> Setup:
+def setup(
+    params,
+    training_data,
+    mini_batch_size,
+    *,
+    net: Optional[Network] = None,
+    sizes=None,
+    components: Optional[dict] = None,
+    lmbdas: Sequence[float] = (0.0,),
+    p_dropouts=None,
+    gradient: str = "backprop",
+    evaluation_data=None,
+    test_data=None,
+    shuffle: bool = True,
+    last_batch: str = "step",
+    lmbda_scale: str = "examples",
+    dtype=None,
+    init: str = "default",
+) -> Setup:
     """Checks a run's arguments and builds its :class:`Setup`.
 
     The network is ``net``, or the stack of fully connected layers that ``params`` (or
@@ -135,8 +162,10 @@ def setup(params, training_data, mini_batch_size, *, net: Optional[Network] = No
         if p_dropouts is None:
             p_dropouts = [None]  # each layer's own rate
         elif max(p_dropouts) > 0 and not dropping:
-            raise JaxnnError("p_dropout sets the rate of the network's dropout layers, and it has none: build "
-                             "layers with p_dropout, e.g. FullyConnected(100, p_dropout=0.5)")
+            raise JaxnnError(
+                "p_dropout sets the rate of the network's dropout layers, and it has none: build "
+                "layers with p_dropout, e.g. FullyConnected(100, p_dropout=0.5)"
+            )
         if not regularized:
             net = net._replace(regularizer=_regularizers.none)
     else:
@@ -148,9 +177,13 @@ def setup(params, training_data, mini_batch_size, *, net: Optional[Network] = No
             dtype = params[0]["w"].dtype
         else:
             sizes = check_sizes(sizes)
-        model = make_model(merged["activation"], merged["output_activation"], merged["cost"],
-                           merged["regularizer"] if regularized else "none",
-                           merged["dropout"] if max(p_dropouts) > 0 else None)
+        model = make_model(
+            merged["activation"],
+            merged["output_activation"],
+            merged["cost"],
+            merged["regularizer"] if regularized else "none",
+            merged["dropout"] if max(p_dropouts) > 0 else None,
+        )
         net = mlp(sizes, model, p_dropout=max(p_dropouts), init=init)
     require_differentiable(net)
     dtype = float_dtype(dtype if dtype is not None else jnp.float32)
@@ -161,8 +194,20 @@ def setup(params, training_data, mini_batch_size, *, net: Optional[Network] = No
         raise JaxnnError(f"mini_batch_size {mini_batch_size} is larger than the {n} training examples: use at most {n}")
     evaluation = None if evaluation_data is None else pair(evaluation_data, "evaluation_data", net, dtype)
     test = None if test_data is None else pair(test_data, "test_data", net, dtype)
-    return Setup(net, x, y, mini_batch_size, evaluation, test, gradient, dtype, bool(shuffle), last_batch,
-                 lmbda_scale, [None if p is None else float(p) for p in p_dropouts])
+    return Setup(
+        net,
+        x,
+        y,
+        mini_batch_size,
+        evaluation,
+        test,
+        gradient,
+        dtype,
+        bool(shuffle),
+        last_batch,
+        lmbda_scale,
+        [None if p is None else float(p) for p in p_dropouts],
+    )
 
 
 __all__ = ["DEFAULTS", "Setup", "check_params", "pair", "setup"]

@@ -33,19 +33,22 @@ def _regularize(net: Network, params, grads, reg_scale):
     """
     if net.regularizer.name == "none":
         return grads
-    return [{k: v + reg_scale * net.regularizer.grad(p[k]) if k in layer.weights else v for k, v in g.items()}
-            for layer, p, g in zip(net.layers, params, grads)]
+    return [
+        {k: v + reg_scale * net.regularizer.grad(p[k]) if k in layer.weights else v for k, v in g.items()}
+        for layer, p, g in zip(net.layers, params, grads)
+    ]
 
 
 def _unregularized(net: Network, params, x, y, mults):
     """The gradient of the mean cost, layer by layer: BP1 at the output, then each layer's backward."""
     inputs, caches = hidden(net, params, x, mults)
     out = net.layers[-1]
+    assert out.logits is not None and out.backward_z is not None and out.activation is not None  # see network()
     z, cache = out.logits(params[-1], inputs[-1], mults[-1])
     a = out.activation.fn(z)
     # BP1; dividing by m here makes every later gradient that of the mean cost.
     delta = net.cost.delta(z, a, y, out.activation) / x.shape[0]
-    grads = [None] * len(net.layers)
+    grads: list = [None] * len(net.layers)
     grads[-1], g = out.backward_z(params[-1], cache, delta)  # BP3, BP4, and wᵀδ for BP2
     for l in range(len(net.layers) - 2, -1, -1):
         grads[l], g = net.layers[l].backward(params[l], caches[l], g)
@@ -116,4 +119,11 @@ GRADIENTS: Dict[str, Callable] = {
 backprop = _public(net_backprop)
 backprop_per_example = _public(net_backprop_per_example)
 
-__all__ = ["GRADIENTS", "backprop", "backprop_per_example", "net_backprop", "net_backprop_example", "net_backprop_per_example"]
+__all__ = [
+    "GRADIENTS",
+    "backprop",
+    "backprop_per_example",
+    "net_backprop",
+    "net_backprop_example",
+    "net_backprop_per_example",
+]

@@ -16,7 +16,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Tuple, Union
 
 import jax
 import numpy as np
@@ -32,18 +32,40 @@ FORMAT = "jaxnn-checkpoint"
 VERSION = 2
 
 
-def save_checkpoint(path, *, params, opt_state, key, epoch: int, eta: float, history: dict, config: dict,
-                    best: int = -1, since_best: int = 0) -> Path:
+def save_checkpoint(
+    path,
+    *,
+    params,
+    opt_state,
+    key,
+    epoch: int,
+    eta: float,
+    history: dict,
+    config: dict,
+    best: int = -1,
+    since_best: int = 0,
+) -> Path:
     """Writes a checkpoint atomically; refuses non-finite parameters."""
     leaves = jax.tree_util.tree_leaves(params)
     if not all(np.isfinite(np.asarray(a)).all() for a in leaves):
-        raise JaxnnError(f"refusing to checkpoint NaN or infinite parameters to {path}; the last good checkpoint is kept")
-    arrays = {f"params/{i}": np.asarray(a) for i, a in enumerate(leaves)}
+        raise JaxnnError(
+            f"refusing to checkpoint NaN or infinite parameters to {path}; the last good checkpoint is kept"
+        )
+    arrays: Dict[str, Any] = {f"params/{i}": np.asarray(a) for i, a in enumerate(leaves)}
     arrays.update({f"opt/{i}": np.asarray(a) for i, a in enumerate(jax.tree_util.tree_leaves(opt_state))})
     arrays["key"] = np.asarray(jax.random.key_data(key))
-    meta = {"format": FORMAT, "version": VERSION, "epoch": int(epoch), "eta": float(eta), "history": history,
-            "config": config, "n_params": len(leaves), "best": int(best), "since_best": int(since_best),
-            "key_impl": str(jax.random.key_impl(key))}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "epoch": int(epoch),
+        "eta": float(eta),
+        "history": history,
+        "config": config,
+        "n_params": len(leaves),
+        "best": int(best),
+        "since_best": int(since_best),
+        "key_impl": str(jax.random.key_impl(key)),
+    }
     arrays["__jaxnn__"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -89,15 +111,26 @@ def load_checkpoint(path, *, params_like, opt_state_like, config: dict) -> Tuple
             raise JaxnnError(f"{bad}: its key uses an unknown PRNG implementation {impl!r}") from None
         z.only({"__jaxnn__", "key", *names, *opt_names})
         params = [z.array(n, np.shape(a), dtype=np.asarray(a).dtype) for n, a in names.items()]
-        opt = [z.array(n, np.shape(a), kinds=np.asarray(a).dtype.kind, dtype=np.asarray(a).dtype)
-               for n, a in opt_names.items()]
+        opt = [
+            z.array(n, np.shape(a), kinds=np.asarray(a).dtype.kind, dtype=np.asarray(a).dtype)
+            for n, a in opt_names.items()
+        ]
         key = jax.random.wrap_key_data(z.array("key", key_shape, kinds="u", dtype=np.uint32), impl=impl)
     return jax.tree_util.tree_unflatten(p_def, params), jax.tree_util.tree_unflatten(o_def, opt), key, meta
 
 
 #: The metadata a checkpoint must hold, with the JSON types each entry may take.
-SCHEMA = {"format": str, "version": int, "epoch": int, "eta": (int, float), "history": dict, "config": dict,
-          "n_params": int, "best": int, "since_best": int}
+SCHEMA: Dict[str, Union[type, Tuple[type, ...]]] = {
+    "format": str,
+    "version": int,
+    "epoch": int,
+    "eta": (int, float),
+    "history": dict,
+    "config": dict,
+    "n_params": int,
+    "best": int,
+    "since_best": int,
+}
 
 
 def _check_schema(meta: dict, bad: str, n_params: int) -> None:
@@ -105,7 +138,9 @@ def _check_schema(meta: dict, bad: str, n_params: int) -> None:
     missing = sorted(set(SCHEMA) - set(meta))
     extra = sorted(set(meta) - set(SCHEMA) - {"key_impl"})
     if missing or extra:
-        raise JaxnnError(f"{bad}: its metadata {'lacks ' + ', '.join(missing) if missing else 'has unknown keys ' + ', '.join(extra)}")
+        raise JaxnnError(
+            f"{bad}: its metadata {'lacks ' + ', '.join(missing) if missing else 'has unknown keys ' + ', '.join(extra)}"
+        )
     for k, kind in SCHEMA.items():
         if not isinstance(meta[k], kind) or isinstance(meta[k], bool):
             raise JaxnnError(f"{bad}: its metadata entry {k!r} has the wrong type ({type(meta[k]).__name__})")
@@ -115,8 +150,10 @@ def _check_schema(meta: dict, bad: str, n_params: int) -> None:
         raise JaxnnError(f"{bad}: it holds {meta['n_params']} parameter arrays, the run has {n_params}")
     if not isinstance(meta.get("key_impl", PRNG_IMPL), str):
         raise JaxnnError(f"{bad}: its metadata entry 'key_impl' must name a PRNG implementation")
-    fields = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-              for f in dataclasses.fields(History)}
+    fields = {
+        f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        for f in dataclasses.fields(History)
+    }
     history = meta["history"]
     unknown = sorted(set(history) - set(fields))
     if unknown:
@@ -125,7 +162,9 @@ def _check_schema(meta: dict, bad: str, n_params: int) -> None:
         default = fields[k]
         if isinstance(default, list):
             ok = isinstance(v, list) and all(
-                (isinstance(e, (int, float)) and not isinstance(e, bool)) or (e is None and k == "test_correct") for e in v)
+                (isinstance(e, (int, float)) and not isinstance(e, bool)) or (e is None and k == "test_correct")
+                for e in v
+            )
         elif default is None:
             ok = v is None or isinstance(v, str)
         else:

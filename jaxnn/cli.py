@@ -54,13 +54,22 @@ _EXAMPLES = {
 
 
 def _subparser(sub, name: str, help: str) -> argparse.ArgumentParser:
-    return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", epilog=_EXAMPLES[name],
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=_EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxnn", description=__doc__.split("\n\n")[0], epilog=_EXAMPLES["jaxnn"],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="jaxnn",
+        description=__doc__.split("\n\n")[0],
+        epilog=_EXAMPLES["jaxnn"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     t = _subparser(sub, "train", "train a network by mini-batch SGD (default: the book's chapter 1 run)")
@@ -75,24 +84,46 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--init", default="large", help="initializer: large (network.py's N(0,1)) or default (N(0,1/√n_in))")
     t.add_argument("--seed", type=int, default=0, help="seed of the PRNG key for init and shuffles")
     t.add_argument("--gradient", default="backprop", help="backprop, autodiff or backprop-per-example")
-    t.add_argument("--evaluate-on", choices=["test", "validation", "none"], default="test",
-                   help="the data scored each epoch (network.py scores test_data)")
+    t.add_argument(
+        "--evaluate-on",
+        choices=["test", "validation", "none"],
+        default="test",
+        help="the data scored each epoch (network.py scores test_data)",
+    )
     t.add_argument("--lmbda", type=float, default=0.0, help="regularization parameter λ (network2)")
     t.add_argument("--regularizer", default="l2", help="l2 or l1 (used when --lmbda > 0)")
     t.add_argument("--p-dropout", type=float, default=0.0, help="dropout rate of hidden units")
     t.add_argument("--momentum", type=float, default=0.0, help="momentum coefficient μ")
-    t.add_argument("--early-stopping", type=int, default=None, metavar="N",
-                   help="stop after N epochs without a better evaluation accuracy")
-    t.add_argument("--halve-eta-after", type=int, default=None, metavar="N",
-                   help="halve η after N epochs without improvement; stop at η/128")
+    t.add_argument(
+        "--early-stopping",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop after N epochs without a better evaluation accuracy",
+    )
+    t.add_argument(
+        "--halve-eta-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="halve η after N epochs without improvement; stop at η/128",
+    )
     t.add_argument("--monitor", action="store_true", help="also print network2's training cost and accuracy per epoch")
     t.add_argument("--train-size", type=int, default=None, help="train on the first N training images only")
     t.add_argument("--save", default=None, metavar="PATH", help="save the trained model (.npz)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    t.add_argument("--plot", default=None, metavar="PNG",
-                   help="write the accuracy (and, with --monitor, cost) per epoch as a PNG; needs matplotlib")
-    t.add_argument("--misclassified", default=None, metavar="PNG",
-                   help="write a grid of misclassified evaluation (or test) digits as a PNG; needs matplotlib")
+    t.add_argument(
+        "--plot",
+        default=None,
+        metavar="PNG",
+        help="write the accuracy (and, with --monitor, cost) per epoch as a PNG; needs matplotlib",
+    )
+    t.add_argument(
+        "--misclassified",
+        default=None,
+        metavar="PNG",
+        help="write a grid of misclassified evaluation (or test) digits as a PNG; needs matplotlib",
+    )
 
     w = _subparser(sub, "sweep", "train a grid of seeds × η × λ × dropout at once (one compiled program)")
     w.add_argument("--dataset", default="mnist")
@@ -139,7 +170,9 @@ def _train(args) -> int:
     evaluation = None if args.evaluate_on == "none" else getattr(data, args.evaluate_on)
     args.sizes = validation.check_sizes(args.sizes)
     if args.sizes[0] != training.x.shape[1]:
-        raise JaxnnError(f"--sizes must start with {training.x.shape[1]}, the number of pixels per image; got {args.sizes[0]}")
+        raise JaxnnError(
+            f"--sizes must start with {training.x.shape[1]}, the number of pixels per image; got {args.sizes[0]}"
+        )
     if args.save:
         validation.writable_file(args.save, "model file")  # a bad --save path fails now, not after training
     components = dict(cost=args.cost, activation=args.activation, output_activation=args.output_activation)
@@ -152,28 +185,53 @@ def _train(args) -> int:
     params = jaxnn.init_params(key_init, args.sizes, args.init)
     start = time.perf_counter()
     params, history = jaxnn.sgd(
-        params, training, args.epochs, args.mini_batch_size, args.eta, key=key_sgd,
-        evaluation_data=evaluation, gradient=args.gradient, verbose=True,
-        show_progress=not args.no_progress, lmbda=args.lmbda, regularizer=args.regularizer,
-        p_dropout=args.p_dropout, momentum=args.momentum, early_stopping=args.early_stopping,
-        halve_eta_after=args.halve_eta_after, monitor_training_cost=args.monitor,
-        monitor_training_accuracy=args.monitor, monitor_evaluation_cost=args.monitor and evaluation is not None,
+        params,
+        training,
+        args.epochs,
+        args.mini_batch_size,
+        args.eta,
+        key=key_sgd,
+        evaluation_data=evaluation,
+        gradient=args.gradient,
+        verbose=True,
+        show_progress=not args.no_progress,
+        lmbda=args.lmbda,
+        regularizer=args.regularizer,
+        p_dropout=args.p_dropout,
+        momentum=args.momentum,
+        early_stopping=args.early_stopping,
+        halve_eta_after=args.halve_eta_after,
+        monitor_training_cost=args.monitor,
+        monitor_training_accuracy=args.monitor,
+        monitor_evaluation_cost=args.monitor and evaluation is not None,
         **components,
     )
     if history.stopped:
         print(f"Stopped: {history.stopped}")
     total = time.perf_counter() - start
     sizes = ",".join(map(str, args.sizes))
-    print(f"Trained [{sizes}] for {args.epochs} epochs in {total:.1f} s "
-          f"({args.gradient}; first epoch with compilation {history.seconds[0]:.2f} s)" if args.epochs else "No epochs run.")
+    print(
+        f"Trained [{sizes}] for {args.epochs} epochs in {total:.1f} s "
+        f"({args.gradient}; first epoch with compilation {history.seconds[0]:.2f} s)"
+        if args.epochs
+        else "No epochs run."
+    )
     if evaluation is not None and history.evaluation_correct:
         best_epoch, best = history.best()
         last = history.evaluation_accuracy[-1]
         print(f"Best epoch {best_epoch}: {best:.2%} on {args.evaluate_on} data; last epoch: {last:.2%}")
     if args.save:
         path = jaxnn.save_model(
-            args.save, params, dataset=args.dataset, init=args.init, seed=args.seed, epochs=args.epochs,
-            mini_batch_size=args.mini_batch_size, eta=args.eta, gradient=args.gradient, **components,
+            args.save,
+            params,
+            dataset=args.dataset,
+            init=args.init,
+            seed=args.seed,
+            epochs=args.epochs,
+            mini_batch_size=args.mini_batch_size,
+            eta=args.eta,
+            gradient=args.gradient,
+            **components,
         )
         print(f"Saved the model to {path}")
     _figures(args, params, history, evaluation if evaluation is not None else data.test, components)
@@ -214,13 +272,26 @@ def _sweep(args) -> int:
         raise JaxnnError(f"--epochs must be at least 1 for a sweep, got {args.epochs}")
     data = datasets.load(args.dataset)
     result = jaxnn.sweep(
-        args.sizes, _training_split(args, data), args.epochs, args.mini_batch_size, args.eta, seeds=args.seeds,
-        lmbda=args.lmbda, p_dropout=args.p_dropout, evaluation_data=getattr(data, args.evaluate_on),
-        init=args.init, cost=args.cost, activation=args.activation, output_activation=args.output_activation,
-        regularizer=args.regularizer, show_progress=not args.no_progress,
+        args.sizes,
+        _training_split(args, data),
+        args.epochs,
+        args.mini_batch_size,
+        args.eta,
+        seeds=args.seeds,
+        lmbda=args.lmbda,
+        p_dropout=args.p_dropout,
+        evaluation_data=getattr(data, args.evaluate_on),
+        init=args.init,
+        cost=args.cost,
+        activation=args.activation,
+        output_activation=args.output_activation,
+        regularizer=args.regularizer,
+        show_progress=not args.no_progress,
     )
-    print(f"Trained {len(result.configs)} networks at once in {sum(result.seconds):.1f} s "
-          f"(first epoch with compilation {result.seconds[0]:.2f} s); accuracy on {args.evaluate_on} data:")
+    print(
+        f"Trained {len(result.configs)} networks at once in {sum(result.seconds):.1f} s "
+        f"(first epoch with compilation {result.seconds[0]:.2f} s); accuracy on {args.evaluate_on} data:"
+    )
     print(result.table())
     return 0
 
@@ -240,8 +311,14 @@ def _evaluate(args) -> int:
 
 def _list(args) -> int:
     import jaxnn
-    for title, reg in (("activations", jaxnn.activations), ("costs", jaxnn.costs), ("initializers", jaxnn.initializers),
-                       ("regularizers", jaxnn.regularizers), ("layers", jaxnn.layers)):
+
+    for title, reg in (
+        ("activations", jaxnn.activations),
+        ("costs", jaxnn.costs),
+        ("initializers", jaxnn.initializers),
+        ("regularizers", jaxnn.regularizers),
+        ("layers", jaxnn.layers),
+    ):
         plugins = reg.plugins()
         names = [f"{n} (plugin: {plugins[n]})" if n in plugins else n for n in reg.names()]
         names += [f"{n}({', '.join(f'{k}=...' for k in ex)})" for n, ex in sorted(reg.families().items())]
@@ -258,8 +335,10 @@ def main(argv=None) -> int:
         print(f"jaxnn: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk or a read-only folder: say so in one line, not a traceback
-        print(f"jaxnn: error: {exc.strerror or exc} ({exc.filename or 'file system'}): free space or pick another path",
-              file=sys.stderr)
+        print(
+            f"jaxnn: error: {exc.strerror or exc} ({exc.filename or 'file system'}): free space or pick another path",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("jaxnn: interrupted", file=sys.stderr)

@@ -60,13 +60,19 @@ def ensemble_votes(nets_and_params, x, batch_size: int = 1000) -> np.ndarray:
         except (TypeError, ValueError):
             raise JaxnnError(f"ensemble member {i} must be a (net, params) pair, got {type(member).__name__}") from None
         if not isinstance(net, Network):
-            raise JaxnnError(f"ensemble member {i}'s net must be a Network: build it with jaxnn.conv_net(layers, in_shape)")
+            raise JaxnnError(
+                f"ensemble member {i}'s net must be a Network: build it with jaxnn.conv_net(layers, in_shape)"
+            )
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
         xs = jnp.asarray(x)
-        votes.append(np.concatenate([
-            np.asarray(jnp.argmax(_forward_fn(net)(params, xs[j:j + batch_size].astype(dtype)), axis=-1))
-            for j in range(0, len(xs), batch_size)
-        ]))
+        votes.append(
+            np.concatenate(
+                [
+                    np.asarray(jnp.argmax(_forward_fn(net)(params, xs[j : j + batch_size].astype(dtype)), axis=-1))
+                    for j in range(0, len(xs), batch_size)
+                ]
+            )
+        )
     if len({v.shape for v in votes}) != 1:
         raise JaxnnError("ensemble members gave different numbers of predictions: pass the same inputs to all")
     return np.stack(votes)
@@ -81,12 +87,14 @@ def plurality(votes, n_classes: Optional[int] = None) -> np.ndarray:
     """
     votes = np.asarray(votes)
     if votes.ndim != 2 or votes.shape[0] < 1 or not np.issubdtype(votes.dtype, np.integer) or votes.min(initial=0) < 0:
-        raise JaxnnError(f"votes must be non-negative integer classes of shape (members, examples), got {votes.dtype} {votes.shape}")
+        raise JaxnnError(
+            f"votes must be non-negative integer classes of shape (members, examples), got {votes.dtype} {votes.shape}"
+        )
     k, m = votes.shape
     n = int(votes.max(initial=0)) + 1 if n_classes is None else int(n_classes)
     counts = np.zeros((m, n), np.int64)
     np.add.at(counts, (np.broadcast_to(np.arange(m), (k, m)), votes), 1)
-    tied = counts == counts.max(axis=1, keepdims=True)          # (m, n): the classes with most votes
+    tied = counts == counts.max(axis=1, keepdims=True)  # (m, n): the classes with most votes
     first = np.argmax(tied[np.arange(m)[None, :], votes], axis=0)  # the earliest member voting for one
     return votes[first, np.arange(m)]
 
@@ -115,23 +123,56 @@ def _forward_fn(net: Network):
 # -- deprecated
 
 
-def train_convnet(net: Network, params, training_data, epochs: int, mini_batch_size: int, eta: float, *, key,
-                  validation_data=None, test_data=None, lmbda: float = 0.0, gradient: str = "backprop",
-                  shuffle: bool = False, verbose: bool = False):
+def train_convnet(
+    net: Network,
+    params,
+    training_data,
+    epochs: int,
+    mini_batch_size: int,
+    eta: float,
+    *,
+    key,
+    validation_data=None,
+    test_data=None,
+    lmbda: float = 0.0,
+    gradient: str = "backprop",
+    shuffle: bool = False,
+    verbose: bool = False,
+):
     """Deprecated: ``jaxnn.sgd(params, training_data, epochs, mini_batch_size, eta, key=key, net=net,
     evaluation_data=validation_data, test_data=test_data, **jaxnn.NETWORK3)`` does the same and
     more; ``history.best_validation()`` is network3's report."""
-    warnings.warn("train_convnet is deprecated: use jaxnn.sgd(..., net=net, evaluation_data=validation_data, "
-                  "test_data=test_data, **jaxnn.NETWORK3)", DeprecationWarning, stacklevel=2)
-    return sgd(params, training_data, epochs, mini_batch_size, eta, key=key, net=net, evaluation_data=validation_data,
-               test_data=test_data, lmbda=lmbda, gradient=gradient, verbose=verbose,
-               **{**NETWORK3, "shuffle": bool(shuffle)})
+    warnings.warn(
+        "train_convnet is deprecated: use jaxnn.sgd(..., net=net, evaluation_data=validation_data, "
+        "test_data=test_data, **jaxnn.NETWORK3)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return sgd(
+        params,
+        training_data,
+        epochs,
+        mini_batch_size,
+        eta,
+        key=key,
+        net=net,
+        evaluation_data=validation_data,
+        test_data=test_data,
+        lmbda=lmbda,
+        gradient=gradient,
+        verbose=verbose,
+        **{**NETWORK3, "shuffle": bool(shuffle)},
+    )
 
 
 def __getattr__(name: str):
     if name == "ConvHistory":
-        warnings.warn("ConvHistory is deprecated: jaxnn.sgd returns a jaxnn.History for every network "
-                      "(history.best_validation() is network3's report)", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "ConvHistory is deprecated: jaxnn.sgd returns a jaxnn.History for every network "
+            "(history.best_validation() is network3's report)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return History
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -95,4 +95,14 @@ def init_params(key, sizes: Sequence[int], initializer="default", dtype=jnp.floa
     return [init.layer(k, n_in, n_out, dtype) for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:])]
 
 
-__all__ = ["Initializer", "check_sizes", "default", "init_params", "initializers", "large", "network3", "sizes_of", "zeros"]
+__all__ = [
+    "Initializer",
+    "check_sizes",
+    "default",
+    "init_params",
+    "initializers",
+    "large",
+    "network3",
+    "sizes_of",
+    "zeros",
+]

@@ -262,8 +262,14 @@ def _mode(dropout: str) -> str:
 # -- FullyConnected: network3's FullyConnectedLayer, and every layer of network.py's and network2.py's networks
 
 
-def FullyConnected(n_out: int, activation="sigmoid", p_dropout: float = 0.0, init: str = "network3",
-                   dropout: str = "book", weights_first: bool = False) -> Layer:
+def FullyConnected(
+    n_out: int,
+    activation="sigmoid",
+    p_dropout: float = 0.0,
+    init: str = "network3",
+    dropout: str = "book",
+    weights_first: bool = False,
+) -> Layer:
     """A fully connected layer: a = σ((x ⊙ mask) wᵀ + b), its input flattened per example.
 
     network3's ``FullyConnectedLayer`` with the defaults: weights drawn from N(0, 1/√n_out)
@@ -283,8 +289,14 @@ def FullyConnected(n_out: int, activation="sigmoid", p_dropout: float = 0.0, ini
         sweeps use (see :func:`_dense_logits`).
     """
     act = _activation_get(activation)
-    return _fully_connected(positive_int(n_out, "n_out"), act, _rate(p_dropout), _initializers.get(init).name,
-                            _mode(dropout), bool(weights_first))
+    return _fully_connected(
+        positive_int(n_out, "n_out"),
+        act,
+        _rate(p_dropout),
+        _initializers.get(init).name,
+        _mode(dropout),
+        bool(weights_first),
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -344,7 +356,7 @@ def _patches(x, kh: int, kw: int):
     for network3's small filters and mini-batches (``benchmarks/conv_speed.py``).
     """
     h, w = x.shape[2] - kh + 1, x.shape[3] - kw + 1
-    return jnp.stack([x[:, :, u:u + h, v:v + w] for u in range(kh) for v in range(kw)], axis=2)
+    return jnp.stack([x[:, :, u : u + h, v : v + w] for u in range(kh) for v in range(kw)], axis=2)
 
 
 def conv_valid(x, w):
@@ -376,7 +388,7 @@ def conv_input_grad(delta, w):
     out = jnp.zeros((m, c, h + kh - 1, wd + kw - 1), delta.dtype)
     for u in range(kh):
         for v in range(kw):
-            out = out.at[:, :, u:u + h, v:v + wd].add(cols[u * kw + v])
+            out = out.at[:, :, u : u + h, v : v + wd].add(cols[u * kw + v])
     return out
 
 
@@ -424,8 +436,12 @@ def ConvPool(filters: int, filter_size: int, pool_size: int = 2, activation="sig
       pool_size: the side p of each square, non-overlapping pooling window.
       activation: an elementwise activation name or record.
     """
-    return _conv_pool(positive_int(filters, "filters"), positive_int(filter_size, "filter_size"),
-                      positive_int(pool_size, "pool_size"), _activation(activation, True, "ConvPool"))
+    return _conv_pool(
+        positive_int(filters, "filters"),
+        positive_int(filter_size, "filter_size"),
+        positive_int(pool_size, "pool_size"),
+        _activation(activation, True, "ConvPool"),
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -467,7 +483,7 @@ def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
         xm, mult, argmax, u, y = cache
         w = params["w"]
         z_shape = (xm.shape[0], f, xm.shape[2] - k + 1, xm.shape[3] - k + 1)
-        delta_u = act.vjp(u, y, g)                        # through the activation
+        delta_u = act.vjp(u, y, g)  # through the activation
         delta_z = max_pool_backward(delta_u, argmax, p, z_shape)  # through the max-pool
         grads = {"w": conv_filter_grad(xm, delta_z), "b": jnp.sum(delta_u, axis=(0, 2, 3))}
         return grads, _apply_mult(conv_input_grad(delta_z, w), mult)
@@ -483,18 +499,33 @@ def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
     )
 
 
-fully_connected = layers.register(LayerType(
-    "fully_connected", FullyConnected, {"n_out": 3, "activation": "sigmoid", "p_dropout": 0.0}, (2, 3, 3),
-    "a fully connected layer (network3's FullyConnectedLayer; network.py's layers): σ(x wᵀ + b), dropout on its input",
-))
-conv_pool = layers.register(LayerType(
-    "conv_pool", ConvPool, {"filters": 3, "filter_size": 3, "pool_size": 2, "activation": "sigmoid"}, (2, 7, 8),
-    "network3's ConvPoolLayer: valid convolution, max-pool, bias, activation",
-))
-softmax = layers.register(LayerType(
-    "softmax", Softmax, {"n_out": 4, "p_dropout": 0.0}, (5,),
-    "network3's SoftmaxLayer: the zero-initialised output layer, dropout on its input",
-))
+fully_connected = layers.register(
+    LayerType(
+        "fully_connected",
+        FullyConnected,
+        {"n_out": 3, "activation": "sigmoid", "p_dropout": 0.0},
+        (2, 3, 3),
+        "a fully connected layer (network3's FullyConnectedLayer; network.py's layers): σ(x wᵀ + b), dropout on its input",
+    )
+)
+conv_pool = layers.register(
+    LayerType(
+        "conv_pool",
+        ConvPool,
+        {"filters": 3, "filter_size": 3, "pool_size": 2, "activation": "sigmoid"},
+        (2, 7, 8),
+        "network3's ConvPoolLayer: valid convolution, max-pool, bias, activation",
+    )
+)
+softmax = layers.register(
+    LayerType(
+        "softmax",
+        Softmax,
+        {"n_out": 4, "p_dropout": 0.0},
+        (5,),
+        "network3's SoftmaxLayer: the zero-initialised output layer, dropout on its input",
+    )
+)
 
 __all__ = [
     "ConvPool",

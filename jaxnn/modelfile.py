@@ -60,10 +60,12 @@ def load_model(path) -> Tuple[list, Dict[str, Any]]:
     bad = f"{path} is not a readable jaxnn model"
     with open_npz(path, bad, "re-save it") as z:
         if "__jaxnn__" not in z.names:
-            raise JaxnnError(f"{bad}: it has no jaxnn metadata (is it a network2 JSON file? use jaxnn.modelfile.load_network2)")
+            raise JaxnnError(
+                f"{bad}: it has no jaxnn metadata (is it a network2 JSON file? use jaxnn.modelfile.load_network2)"
+            )
         meta = z.metadata()
         sizes = _check_meta(meta, bad)
-        shapes = {}
+        shapes: Dict[str, Tuple[int, ...]] = {}
         for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             shapes[f"layer{l}/w"], shapes[f"layer{l}/b"] = (n_out, n_in), (n_out,)
         z.only({"__jaxnn__", *shapes})
@@ -81,7 +83,9 @@ def _check_meta(meta, bad) -> list:
         if meta.get(k) is not None and not isinstance(meta[k], str):
             raise JaxnnError(f"{bad}: its metadata entry {k!r} must be a name (a string), got {meta[k]!r}")
     if meta["version"] > VERSION:
-        raise JaxnnError(f"{bad}: format version {meta.get('version')!r} is newer than this jaxnn reads ({VERSION}); upgrade jaxnn")
+        raise JaxnnError(
+            f"{bad}: format version {meta.get('version')!r} is newer than this jaxnn reads ({VERSION}); upgrade jaxnn"
+        )
     return check_sizes(meta.get("sizes"), bad)
 
 
@@ -194,8 +198,10 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
         raise JaxnnError(f"{bad}: expected a JSON object with keys {', '.join(keys)}, got {have}")
     extra = sorted(set(data) - set(keys))
     if extra:
-        raise JaxnnError(f"{bad}: it has keys network2 files do not have ({', '.join(map(repr, extra[:3]))}); "
-                         f"expected exactly {', '.join(keys)}")
+        raise JaxnnError(
+            f"{bad}: it has keys network2 files do not have ({', '.join(map(repr, extra[:3]))}); "
+            f"expected exactly {', '.join(keys)}"
+        )
     sizes = check_sizes(data["sizes"], bad)
     cost = _network2_cost(data["cost"], bad)
     layers = len(sizes) - 1

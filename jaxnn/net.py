@@ -92,8 +92,10 @@ class Network(NamedTuple):
         return [s[0] for s in self.shapes]
 
     def __repr__(self) -> str:
-        return (f"Network({list(self.layers)!r}, in_shape={self.in_shape}, cost={self.cost.name!r}, "
-                f"regularizer={self.regularizer.name!r})")
+        return (
+            f"Network({list(self.layers)!r}, in_shape={self.in_shape}, cost={self.cost.name!r}, "
+            f"regularizer={self.regularizer.name!r})"
+        )
 
 
 def network(layers: Sequence, in_shape: Sequence[int], cost="log-likelihood", regularizer="l2") -> Network:
@@ -120,12 +122,16 @@ def network(layers: Sequence, in_shape: Sequence[int], cost="log-likelihood", re
         shape = tuple(layer.out_shape(shape))
         shapes.append(shape)
     if len(shapes[-1]) != 1:
-        raise JaxnnError(f"the last layer must output one row of class scores per example, got shape {shapes[-1]}: "
-                         "end with Softmax(n_classes)")
+        raise JaxnnError(
+            f"the last layer must output one row of class scores per example, got shape {shapes[-1]}: "
+            "end with Softmax(n_classes)"
+        )
     out = built[-1]
     if out.logits is None or out.backward_z is None or out.activation is None:
-        raise JaxnnError(f"the last layer must be an output layer with an activation, such as FullyConnected or "
-                         f"Softmax, not {out.name}")
+        raise JaxnnError(
+            f"the last layer must be an output layer with an activation, such as FullyConnected or "
+            f"Softmax, not {out.name}"
+        )
     cost_record = _costs.get(cost)
     reason = cost_record.unsupported(out.activation)
     if reason:
@@ -156,8 +162,9 @@ class Model(NamedTuple):
     dropout: Optional[str] = None
 
 
-def make_model(activation="sigmoid", output_activation=None, cost="quadratic", regularizer="none",
-               dropout=None) -> Model:
+def make_model(
+    activation="sigmoid", output_activation=None, cost="quadratic", regularizer="none", dropout=None
+) -> Model:
     """Resolves component names into a :class:`Model` and checks that they fit together.
 
     Args:
@@ -198,9 +205,16 @@ def mlp(sizes: Sequence[int], model: Any = None, *, p_dropout: float = 0.0, init
     init = _initializers.get(init).name
     p = float(p_dropout) if model.dropout is not None else 0.0
     mode = model.dropout or "book"
-    layers = [FullyConnected(n, model.output_activation if l == len(sizes) - 2 else model.activation,
-                             p_dropout=p if l else 0.0, init=init, dropout=mode)
-              for l, n in enumerate(sizes[1:])]
+    layers = [
+        FullyConnected(
+            n,
+            model.output_activation if l == len(sizes) - 2 else model.activation,
+            p_dropout=p if l else 0.0,
+            init=init,
+            dropout=mode,
+        )
+        for l, n in enumerate(sizes[1:])
+    ]
     return network(layers, (sizes[0],), model.cost, model.regularizer)
 
 
@@ -208,10 +222,14 @@ def check_network(net, components: Optional[dict] = None) -> Network:
     """``net`` when it is a :class:`Network` and no components are named beside it (they belong
     to the network: its layers, cost and regularizer)."""
     if not isinstance(net, Network):
-        raise JaxnnError("net must be a Network: build it with jaxnn.network(layers, in_shape), jaxnn.conv_net or jaxnn.mlp")
+        raise JaxnnError(
+            "net must be a Network: build it with jaxnn.network(layers, in_shape), jaxnn.conv_net or jaxnn.mlp"
+        )
     if components:
-        raise JaxnnError(f"{', '.join(sorted(components))}: these components belong to the network; pass them when "
-                         "building it (jaxnn.network(..., cost=...) or the layers), not beside net=")
+        raise JaxnnError(
+            f"{', '.join(sorted(components))}: these components belong to the network; pass them when "
+            "building it (jaxnn.network(..., cost=...) or the layers), not beside net="
+        )
     return net
 
 
@@ -236,15 +254,21 @@ def masks(net: Network, key, m: int, dtype=jnp.float32, train: bool = True, p_dr
     built with dropout then use it, so a sweep can vary the rate in one compiled program.
     """
     dropping = any(layer.p_dropout > 0 for layer in net.layers)
-    keys: list = [None] * len(net.layers) if key is None or not dropping else list(jax.random.split(key, len(net.layers)))
-    return [layer.dropout(k, (m,) + shape, dtype, train, None if p_dropout is None else p_dropout[l])
-            for l, (layer, k, shape) in enumerate(zip(net.layers, keys, net.shapes))]
+    keys: list = (
+        [None] * len(net.layers) if key is None or not dropping else list(jax.random.split(key, len(net.layers)))
+    )
+    return [
+        layer.dropout(k, (m,) + shape, dtype, train, None if p_dropout is None else p_dropout[l])
+        for l, (layer, k, shape) in enumerate(zip(net.layers, keys, net.shapes))
+    ]
 
 
 def penalty(net: Network, params):
     """Σ over layers of the regularizer's penalty on each layer's weights (biases are not penalised)."""
-    return sum((net.regularizer.penalty(p[k]) for layer, p in zip(net.layers, params) for k in layer.weights),
-               jnp.zeros((), jax.tree_util.tree_leaves(params)[0].dtype))
+    return sum(
+        (net.regularizer.penalty(p[k]) for layer, p in zip(net.layers, params) for k in layer.weights),
+        jnp.zeros((), jax.tree_util.tree_leaves(params)[0].dtype),
+    )
 
 
 def require_differentiable(net: Network) -> None:
@@ -252,7 +276,8 @@ def require_differentiable(net: Network) -> None:
     for layer in net.layers:
         a = layer.activation
         if a is not None and not a.differentiable:
-            a.vjp(None, None, None)  # raises NotDifferentiableError with the component's reason
+            zero = jnp.zeros(())
+            a.vjp(zero, zero, zero)  # raises NotDifferentiableError with the component's reason
             raise NotDifferentiableError(f"activation {a.name!r} has no derivative")
 
 
@@ -280,7 +305,9 @@ def output_z(net: Network, params, x, mults=None):
     x = as_batch(net, x)
     mults = _test_mults(net, x, mults)
     inputs, _ = hidden(net, params, x, mults)
-    return net.layers[-1].logits(params[-1], inputs[-1], mults[-1])[0]
+    logits = net.layers[-1].logits
+    assert logits is not None  # network() accepts only output layers last
+    return logits(params[-1], inputs[-1], mults[-1])[0]
 
 
 def net_forward(net: Network, params, x, mults=None):
@@ -300,8 +327,10 @@ def feedforward(net: Network, params, x, mults=None) -> Tuple[list, list]:
     zs, acts = [], [x]
     for layer, p, mult in zip(net.layers, params, mults):
         if layer.logits is None or layer.activation is None:
-            raise JaxnnError(f"feedforward keeps each layer's z and activation, and a {layer.name} layer has none: "
-                             "use net_forward for the output alone")
+            raise JaxnnError(
+                f"feedforward keeps each layer's z and activation, and a {layer.name} layer has none: "
+                "use net_forward for the output alone"
+            )
         z = layer.logits(p, acts[-1], mult)[0]
         zs.append(z)
         acts.append(layer.activation.fn(z))

@@ -31,7 +31,8 @@ def _book_rule(learning_rate, momentum, use_momentum: bool = False) -> optax.Gra
         if not use_momentum:
             return jax.tree_util.tree_map(lambda g: -(jnp.asarray(learning_rate, g.dtype) * g), grads), state
         velocity = jax.tree_util.tree_map(
-            lambda v, g: jnp.asarray(momentum, g.dtype) * v - jnp.asarray(learning_rate, g.dtype) * g, state, grads)
+            lambda v, g: jnp.asarray(momentum, g.dtype) * v - jnp.asarray(learning_rate, g.dtype) * g, state, grads
+        )
         return velocity, velocity
 
     return optax.GradientTransformation(init, update)
@@ -44,7 +45,8 @@ def book_sgd(learning_rate: float, momentum: float = 0.0) -> optax.GradientTrans
     trainer's results equal those of the rule written out by hand.
     """
     return optax.inject_hyperparams(_book_rule, static_args=("use_momentum",))(
-        learning_rate=learning_rate, momentum=momentum, use_momentum=bool(momentum > 0))
+        learning_rate=learning_rate, momentum=momentum, use_momentum=bool(momentum > 0)
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,7 +54,8 @@ def book_transformation(use_momentum: bool) -> optax.GradientTransformation:
     """One shared :func:`book_sgd` per kind (plain or momentum), so that compiled epochs are
     reused across runs; the run's η and μ go into its state (:func:`book_state`)."""
     return optax.inject_hyperparams(_book_rule, static_args=("use_momentum",))(
-        learning_rate=1.0, momentum=0.0, use_momentum=use_momentum)
+        learning_rate=1.0, momentum=0.0, use_momentum=use_momentum
+    )
 
 
 def book_state(transformation: optax.GradientTransformation, params, learning_rate, momentum=0.0):
@@ -60,8 +63,13 @@ def book_state(transformation: optax.GradientTransformation, params, learning_ra
     stacked parameters, one number per network."""
     state = transformation.init(params)
     hyper = state.hyperparams
-    return state._replace(hyperparams={**hyper, "learning_rate": jnp.asarray(learning_rate, hyper["learning_rate"].dtype),
-                                       "momentum": jnp.asarray(momentum, hyper["momentum"].dtype)})
+    return state._replace(
+        hyperparams={
+            **hyper,
+            "learning_rate": jnp.asarray(learning_rate, hyper["learning_rate"].dtype),
+            "momentum": jnp.asarray(momentum, hyper["momentum"].dtype),
+        }
+    )
 
 
 def apply(params, updates):

@@ -125,8 +125,16 @@ def training_curves(history, path, *, title: str = "") -> Path:
     return save(fig, path)
 
 
-def misclassified_grid(images, labels: Sequence[int], predicted: Sequence[int], path, *,
-                       max_images: int = 36, columns: int = 6, title: str = "") -> Path:
+def misclassified_grid(
+    images,
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    path,
+    *,
+    max_images: int = 36,
+    columns: int = 6,
+    title: str = "",
+) -> Path:
     """Draws the misclassified images in a grid, each captioned with its true and predicted label.
 
     Args:
@@ -142,8 +150,8 @@ def misclassified_grid(images, labels: Sequence[int], predicted: Sequence[int], 
       The path written (see :func:`save`).
     """
     images = np.asarray(images)
-    labels, predicted = np.asarray(labels).reshape(-1), np.asarray(predicted).reshape(-1)
-    wrong = np.flatnonzero(labels != predicted)
+    truth, guess = np.asarray(labels).reshape(-1), np.asarray(predicted).reshape(-1)
+    wrong = np.flatnonzero(truth != guess)
     shown = wrong[:max_images]
     n = max(len(shown), 1)
     cols = min(columns, n)
@@ -154,7 +162,7 @@ def misclassified_grid(images, labels: Sequence[int], predicted: Sequence[int], 
         if k < len(shown):
             i = shown[k]
             ax.imshow(images[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_title(f"true {labels[i]}, got {predicted[i]}", fontsize=8)
+            ax.set_title(f"true {truth[i]}, got {guess[i]}", fontsize=8)
     if not len(shown):
         axes.flat[0].text(0.5, 0.5, "no misclassified images", ha="center", va="center")
     fig.suptitle(title or f"{len(shown)} of {len(wrong)} misclassified (of {len(labels)})", fontsize=9)

@@ -19,8 +19,7 @@ class _PlainBar:
         done = int(width * self.n / self.total) if self.total else width
         elapsed = time.perf_counter() - self.start
         self.file.write(
-            f"\r{self.desc} [{'#' * done}{'.' * (width - done)}] {self.n}/{self.total} "
-            f"{elapsed:5.1f}s {self.postfix}"
+            f"\r{self.desc} [{'#' * done}{'.' * (width - done)}] {self.n}/{self.total} {elapsed:5.1f}s {self.postfix}"
         )
         self.file.flush()
 

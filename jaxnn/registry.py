@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from importlib import metadata
-from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Optional, Tuple, TypeVar, cast
 
 from jaxnn.errors import JaxnnError
 
@@ -122,11 +122,10 @@ class Registry(Generic[T]):
     def get(self, name_or_item: Any) -> T:
         """Returns the component for a name, or the record itself when given one."""
         if isinstance(name_or_item, self.record_type):
-            return name_or_item
+            return cast(T, name_or_item)
         if not isinstance(name_or_item, str):
             raise JaxnnError(
-                f"expected {self.a_kind} name or {self.record_type.__name__} record, "
-                f"got {type(name_or_item).__name__}"
+                f"expected {self.a_kind} name or {self.record_type.__name__} record, got {type(name_or_item).__name__}"
             )
         if name_or_item not in self._items:
             self._load_plugins()
@@ -182,7 +181,9 @@ def _parse_call(name: str) -> Optional[Tuple[str, Dict[str, float]]]:
         try:
             params[key.strip()] = float(value)
         except ValueError:
-            raise JaxnnError(f"cannot read {part!r} in {name!r}: write parameters as name=number, e.g. 'softmax(c=2)'") from None
+            raise JaxnnError(
+                f"cannot read {part!r} in {name!r}: write parameters as name=number, e.g. 'softmax(c=2)'"
+            ) from None
         if not eq or not key.strip():
             raise JaxnnError(f"cannot read {part!r} in {name!r}: write parameters as name=number, e.g. 'softmax(c=2)'")
     return base.strip(), params

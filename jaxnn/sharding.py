@@ -38,8 +38,10 @@ def plan(groups: int, per_group: int, devices=None) -> Tuple[Optional[Mesh], int
     elif isinstance(devices, int) and not isinstance(devices, bool):
         available = jax.devices()
         if not 1 <= devices <= len(available):
-            raise JaxnnError(f"devices={devices} but {len(available)} device(s) are available: "
-                             f"pass a number from 1 to {len(available)}")
+            raise JaxnnError(
+                f"devices={devices} but {len(available)} device(s) are available: "
+                f"pass a number from 1 to {len(available)}"
+            )
         devices = available[:devices]
     else:
         devices = list(devices)

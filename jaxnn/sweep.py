@@ -81,12 +81,13 @@ class SweepResult:
         groups: Dict[tuple, list] = {}
         for cfg, a in zip(self.configs, acc):
             groups.setdefault(tuple(cfg[k] for k in by), []).append(100 * a)
-        lines = [f"| {' | '.join(by)} | {which} accuracy (mean ± sd) | per seed |",
-                 "|" + " --- |" * (len(by) + 2)]
+        lines = [f"| {' | '.join(by)} | {which} accuracy (mean ± sd) | per seed |", "|" + " --- |" * (len(by) + 2)]
         for setting, values in groups.items():
             sd = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
-            lines.append(f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
-                         f"{', '.join(f'{v:.2f}' for v in values)} |")
+            lines.append(
+                f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
+                f"{', '.join(f'{v:.2f}' for v in values)} |"
+            )
         return "\n".join(lines)
 
 
@@ -163,11 +164,29 @@ def sweep(
     momentum = validation.fraction(momentum, "momentum", "the momentum coefficient μ")
     dtype = validation.float_dtype(dtype)
     init = initializers.get(init).name
-    s = setup(None, training_data, mini_batch_size, net=net, sizes=None if net is not None else sizes,
-              components=dict(cost=cost, activation=activation, output_activation=output_activation,
-                              regularizer=regularizer, dropout=dropout),
-              lmbdas=lmbdas, p_dropouts=ps, gradient=gradient, evaluation_data=evaluation_data, shuffle=shuffle,
-              last_batch=last_batch, lmbda_scale=lmbda_scale, dtype=dtype, init=init)
+    s = setup(
+        None,
+        training_data,
+        mini_batch_size,
+        net=net,
+        sizes=None if net is not None else sizes,
+        components=dict(
+            cost=cost,
+            activation=activation,
+            output_activation=output_activation,
+            regularizer=regularizer,
+            dropout=dropout,
+        ),
+        lmbdas=lmbdas,
+        p_dropouts=ps,
+        gradient=gradient,
+        evaluation_data=evaluation_data,
+        shuffle=shuffle,
+        last_batch=last_batch,
+        lmbda_scale=lmbda_scale,
+        dtype=dtype,
+        init=init,
+    )
     ps = s.p_dropouts
     n = s.n
 
@@ -188,15 +207,25 @@ def sweep(
     x, y = s.x, s.y
     # Gather several mini-batches at once as jaxnn.sgd does, but keep the rows gathered for all
     # groups together within GATHER_BYTES: every group has its own order.
-    body = epoch_body(structure(s.net, weights_first=True), s.gradient, n, s.mini_batch_size, transform,
-                      shuffle=s.shuffle, last_batch=s.last_batch, gather_steps=GATHER_STEPS,
-                      gather_bytes=GATHER_BYTES // groups)
+    body = epoch_body(
+        structure(s.net, weights_first=True),
+        s.gradient,
+        n,
+        s.mini_batch_size,
+        transform,
+        shuffle=s.shuffle,
+        last_batch=s.last_batch,
+        gather_steps=GATHER_STEPS,
+        gather_bytes=GATHER_BYTES // groups,
+    )
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
     mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
     if mesh is not None:
         grouped = sharding.networks_over_devices(grouped, mesh, axis)
-    run_epoch = jax.jit(lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
-                        donate_argnums=0)
+    run_epoch = jax.jit(
+        lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
+        donate_argnums=0,
+    )
     metrics = jax.jit(jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0)))
 
     def measure_all(params, data, reg_scale):

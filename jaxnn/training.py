@@ -17,7 +17,7 @@ import hashlib
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import jax
 import jax.numpy as jnp
@@ -70,8 +70,18 @@ def _gather_targets(y, idx, n_out, dtype):
     return yb.astype(dtype)
 
 
-def epoch_body(net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, *, shuffle: bool = True,
-               last_batch: str = "step", gather_steps: int = 1, gather_bytes: int = GATHER_BYTES):
+def epoch_body(
+    net: Network,
+    gradient: str,
+    n: int,
+    mini_batch_size: int,
+    optimizer,
+    *,
+    shuffle: bool = True,
+    last_batch: str = "step",
+    gather_steps: int = 1,
+    gather_bytes: int = GATHER_BYTES,
+):
     """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
 
     ``hp`` holds the run-time numbers ``reg_scale`` (the penalty's factor, λ/n in network2) and
@@ -123,6 +133,7 @@ def epoch_body(net: Network, gradient: str, n: int, mini_batch_size: int, optimi
         g = max(1, min(gather_steps, n_full, gather_bytes // row_bytes))
         n_groups = n_full // g if g > 1 else 0
         if n_groups:
+
             def group(st, inputs):  # one gather of g mini-batches, then g steps over its slices
                 idx, j = inputs
                 xg, yg = gather(x, y, idx)
@@ -146,11 +157,23 @@ def epoch_body(net: Network, gradient: str, n: int, mini_batch_size: int, optimi
 
 
 @functools.lru_cache(maxsize=64)
-def epoch_fn(net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, shuffle: bool = True,
-             last_batch: str = "step"):
+def epoch_fn(
+    net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, shuffle: bool = True, last_batch: str = "step"
+):
     """:func:`epoch_body`, compiled, with the training state donated so XLA updates it in place."""
-    return jax.jit(epoch_body(net, gradient, n, mini_batch_size, optimizer, shuffle=shuffle, last_batch=last_batch,
-                              gather_steps=GATHER_STEPS), donate_argnums=0)
+    return jax.jit(
+        epoch_body(
+            net,
+            gradient,
+            n,
+            mini_batch_size,
+            optimizer,
+            shuffle=shuffle,
+            last_batch=last_batch,
+            gather_steps=GATHER_STEPS,
+        ),
+        donate_argnums=0,
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -176,8 +199,10 @@ def in_chunks(fn, params, x, y, reg_scale, p_dropout, chunk: int):
     n = len(x)
     if chunk >= n:
         return fn(params, x, y, reg_scale, p_dropout)
-    parts = [(fn(params, x[i:i + chunk], y[i:i + chunk], reg_scale, p_dropout), min(chunk, n - i) / n)
-             for i in range(0, n, chunk)]
+    parts = [
+        (fn(params, x[i : i + chunk], y[i : i + chunk], reg_scale, p_dropout), min(chunk, n - i) / n)
+        for i in range(0, n, chunk)
+    ]
     return sum(np.asarray(c) * w for (c, _), w in parts), sum(np.asarray(k) for (_, k), _ in parts)
 
 
@@ -210,15 +235,27 @@ def epoch_order(key, epoch: int, n: int):
 def _run_config(s: Setup, x, y, optimizer, key, lmbda, p_dropout, momentum, eta0) -> dict:
     """What a checkpoint must agree with before a run resumes from it (JSON-able)."""
     step = max(1, len(x) // 1000)
-    digest = hashlib.blake2b(np.ascontiguousarray(x[::step]).tobytes() + np.ascontiguousarray(y).tobytes(),
-                             digest_size=16).hexdigest()
+    digest = hashlib.blake2b(
+        np.ascontiguousarray(x[::step]).tobytes() + np.ascontiguousarray(y).tobytes(), digest_size=16
+    ).hexdigest()
     return {
-        "network": s.describe(), "n": int(len(x)), "data": digest, "mini_batch_size": s.mini_batch_size,
-        "gradient": s.gradient, "lmbda": lmbda, "p_dropout": p_dropout, "momentum": momentum,
-        "optimizer": None if optimizer is None else type(optimizer).__name__, "eta": eta0,
-        "key": np.asarray(jax.random.key_data(key)).tolist(), "dtype": str(np.dtype(s.dtype)),
-        "evaluating": s.evaluation is not None, "testing": s.test is not None, "shuffle": s.shuffle,
-        "last_batch": s.last_batch, "lmbda_scale": s.lmbda_scale,
+        "network": s.describe(),
+        "n": int(len(x)),
+        "data": digest,
+        "mini_batch_size": s.mini_batch_size,
+        "gradient": s.gradient,
+        "lmbda": lmbda,
+        "p_dropout": p_dropout,
+        "momentum": momentum,
+        "optimizer": None if optimizer is None else type(optimizer).__name__,
+        "eta": eta0,
+        "key": np.asarray(jax.random.key_data(key)).tolist(),
+        "dtype": str(np.dtype(s.dtype)),
+        "evaluating": s.evaluation is not None,
+        "testing": s.test is not None,
+        "shuffle": s.shuffle,
+        "last_batch": s.last_batch,
+        "lmbda_scale": s.lmbda_scale,
     }
 
 
@@ -226,11 +263,15 @@ def _divergence_message(epoch: int, net: Network, eta: float, reg_scale: float) 
     """One sentence naming the epoch and the likely cause of non-finite parameters."""
     if net.regularizer.name == "l2" and eta * reg_scale > 2:
         # 1 − ηλ/n < −1: the L2 weight decay flips the weights' sign and grows them
-        return (f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
-                f"(ηλ/n = {eta * reg_scale:g} > 2 makes the weight decay overshoot; "
-                "make eta or lmbda smaller)")
-    return (f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
-            f"(η = {eta:g} is likely too large for this network; try a smaller eta)")
+        return (
+            f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
+            f"(ηλ/n = {eta * reg_scale:g} > 2 makes the weight decay overshoot; "
+            "make eta or lmbda smaller)"
+        )
+    return (
+        f"training diverged in epoch {epoch}: the parameters became NaN or infinite "
+        f"(η = {eta:g} is likely too large for this network; try a smaller eta)"
+    )
 
 
 @dataclasses.dataclass
@@ -328,7 +369,7 @@ def _epoch_lines(epoch: int, history: History, lines: List[str], monitor: _Monit
 #: network3's conventions, as :func:`sgd` options: the data visited in order, the incomplete last
 #: mini-batch dropped, and L2 scaled by λ over the number of mini-batches. Its report, the test
 #: accuracy at the best validation epoch, comes from passing ``test_data``.
-NETWORK3 = {"shuffle": False, "last_batch": "drop", "lmbda_scale": "mini-batches"}
+NETWORK3: Dict[str, Any] = {"shuffle": False, "last_batch": "drop", "lmbda_scale": "mini-batches"}
 
 
 def sgd(
@@ -433,11 +474,27 @@ def sgd(
     lmbda = positive_float(lmbda, "lmbda", allow_zero=True)
     momentum = fraction(momentum, "momentum", "the momentum coefficient μ")
     min_eta_fraction = fraction(min_eta_fraction, "min_eta_fraction", "the fraction of η₀ at which the schedule stops")
-    s = setup(params, training_data, mini_batch_size, net=net, components=dict(
-        cost=cost, activation=activation, output_activation=output_activation, regularizer=regularizer,
-        dropout=dropout), lmbdas=[lmbda], p_dropouts=None if p_dropout is None else [p_dropout], gradient=gradient,
-        evaluation_data=evaluation_data, test_data=test_data, shuffle=shuffle, last_batch=last_batch,
-        lmbda_scale=lmbda_scale)
+    s = setup(
+        params,
+        training_data,
+        mini_batch_size,
+        net=net,
+        components=dict(
+            cost=cost,
+            activation=activation,
+            output_activation=output_activation,
+            regularizer=regularizer,
+            dropout=dropout,
+        ),
+        lmbdas=[lmbda],
+        p_dropouts=None if p_dropout is None else [p_dropout],
+        gradient=gradient,
+        evaluation_data=evaluation_data,
+        test_data=test_data,
+        shuffle=shuffle,
+        last_batch=last_batch,
+        lmbda_scale=lmbda_scale,
+    )
     p_dropout = s.p_dropouts[0]
     choice(on_divergence, ("stop", "revert"), "on_divergence policy")
     optional_callable(callback, "callback")
@@ -448,8 +505,10 @@ def sgd(
     if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
         raise JaxnnError("optimizer must be an optax.GradientTransformation, e.g. optax.adam(1e-3)")
     if optimizer is not None and momentum:
-        raise JaxnnError("momentum applies to the built-in SGD: with optimizer=, put it in the optax "
-                         "transformation (e.g. optax.sgd(eta, momentum))")
+        raise JaxnnError(
+            "momentum applies to the built-in SGD: with optimizer=, put it in the optax "
+            "transformation (e.g. optax.sgd(eta, momentum))"
+        )
     epochs = positive_int(epochs, "epochs", minimum=0)
     for name, value in (("early_stopping", early_stopping), ("halve_eta_after", halve_eta_after)):
         if value is not None:
@@ -466,13 +525,19 @@ def sgd(
     else:
         transform, opt_state = optimizer, optimizer.init(params)
     if halve_eta_after and optim.learning_rate(opt_state) is None:
-        raise JaxnnError("halve_eta_after changes the learning rate in the optimizer's state: with optimizer=, build "
-                         "it with optax.inject_hyperparams (e.g. optax.inject_hyperparams(optax.sgd)(learning_rate=0.1))")
+        raise JaxnnError(
+            "halve_eta_after changes the learning rate in the optimizer's state: with optimizer=, build "
+            "it with optax.inject_hyperparams (e.g. optax.inject_hyperparams(optax.sgd)(learning_rate=0.1))"
+        )
     run_epoch = epoch_fn(structure(s.net), s.gradient, n, s.mini_batch_size, transform, s.shuffle, s.last_batch)
     reg_scale = s.reg_scale(lmbda)
     hp = {"reg_scale": reg_scale, "p_dropout": s.rates(p_dropout)}
-    history = History(evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]), training_size=n,
-                      test_size=0 if s.test is None else len(s.test[0]), steps_per_epoch=s.steps_per_epoch)
+    history = History(
+        evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]),
+        training_size=n,
+        test_size=0 if s.test is None else len(s.test[0]),
+        steps_per_epoch=s.steps_per_epoch,
+    )
 
     eta_now = eta  # the learning rate as the user's number; the optimizer state holds it in the run's dtype
 
@@ -486,17 +551,26 @@ def sgd(
         opt_state = optim.with_learning_rate(opt_state, eta_now)
 
     stopping = _Stopping(early_stopping, halve_eta_after, min_eta_fraction, current_eta())
-    monitor = _Monitor(s.net, s.evaluation, (x, y), s.test, lambda rows: s.reg_scale(lmbda, rows),
-                       hp["p_dropout"], monitor_evaluation_cost,
-                       monitor_evaluation_accuracy or bool(early_stopping or halve_eta_after) or s.test is not None,
-                       monitor_training_cost, monitor_training_accuracy)
+    monitor = _Monitor(
+        s.net,
+        s.evaluation,
+        (x, y),
+        s.test,
+        lambda rows: s.reg_scale(lmbda, rows),
+        hp["p_dropout"],
+        monitor_evaluation_cost,
+        monitor_evaluation_accuracy or bool(early_stopping or halve_eta_after) or s.test is not None,
+        monitor_training_cost,
+        monitor_training_accuracy,
+    )
     start_epoch = 0
-    config = None
+    config: dict = {}
     if checkpoint is not None:
         config = _run_config(s, x, y, optimizer, key, lmbda, p_dropout, momentum, eta)
         if resume and Path(checkpoint).is_file():
-            params, opt_state, _, meta = load_checkpoint(checkpoint, params_like=params, opt_state_like=opt_state,
-                                                         config=config)
+            params, opt_state, _, meta = load_checkpoint(
+                checkpoint, params_like=params, opt_state_like=opt_state, config=config
+            )
             params = jax.tree_util.tree_map(jnp.asarray, params)
             opt_state = jax.tree_util.tree_map(jnp.asarray, opt_state)
             history = History(**meta["history"])
@@ -551,9 +625,18 @@ def sgd(
                     stopped = stopping.below_minimum(current_eta()) or stopped
                 history.stopped = stopped or history.stopped
             if checkpoint is not None:
-                save_checkpoint(checkpoint, params=params, opt_state=opt_state, key=key, epoch=j, eta=current_eta(),
-                                history=history.as_dict(), config=config, best=stopping.best,
-                                since_best=stopping.since_best)
+                save_checkpoint(
+                    checkpoint,
+                    params=params,
+                    opt_state=opt_state,
+                    key=key,
+                    epoch=j,
+                    eta=current_eta(),
+                    history=history.as_dict(),
+                    config=config,
+                    best=stopping.best,
+                    since_best=stopping.since_best,
+                )
             if history.stopped:
                 break
     finally:
@@ -561,5 +644,19 @@ def sgd(
     return params, history
 
 
-__all__ = ["GATHER_BYTES", "GATHER_STEPS", "GRADIENTS", "NETWORK3", "chunk_rows", "epoch_body", "epoch_fn", "epoch_key", "in_chunks",
-           "epoch_order", "measure", "metrics_fn", "sgd", "structure"]
+__all__ = [
+    "GATHER_BYTES",
+    "GATHER_STEPS",
+    "GRADIENTS",
+    "NETWORK3",
+    "chunk_rows",
+    "epoch_body",
+    "epoch_fn",
+    "epoch_key",
+    "in_chunks",
+    "epoch_order",
+    "measure",
+    "metrics_fn",
+    "sgd",
+    "structure",
+]

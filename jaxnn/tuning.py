@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Iterable, List, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 import jax
 import numpy as np
@@ -37,8 +37,8 @@ class EtaSearch:
     etas: List[float]
     training_cost: np.ndarray
     decreasing: List[bool]
-    threshold: float
-    suggested: float
+    threshold: Optional[float]
+    suggested: Optional[float]
 
     def table(self) -> str:
         lines = ["| η | training cost per epoch | falls steadily |", "| --- | --- | --- |"]
@@ -47,8 +47,16 @@ class EtaSearch:
         return "\n".join(lines)
 
 
-def eta_threshold(sizes, training_data, *, etas: Sequence[float] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
-                  epochs: int = 3, mini_batch_size: int = 10, seeds: Sequence[int] = (0,), **kwargs) -> EtaSearch:
+def eta_threshold(
+    sizes,
+    training_data,
+    *,
+    etas: Sequence[float] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
+    epochs: int = 3,
+    mini_batch_size: int = 10,
+    seeds: Sequence[int] = (0,),
+    **kwargs,
+) -> EtaSearch:
     """Estimates the threshold learning rate from the training cost of the first ``epochs`` epochs.
 
     The cost before training is the first point of each curve, so even one epoch tells whether
@@ -87,19 +95,37 @@ def _initial_cost(res: SweepResult, sizes, training_data, kwargs) -> np.ndarray:
     return np.asarray(c)
 
 
-def lambda_search(sizes, training_data, validation_data, eta: float, *,
-                  lmbdas: Sequence[float] = (0.0, 0.01, 0.1, 1.0, 5.0, 10.0, 100.0), epochs: int = 10,
-                  mini_batch_size: int = 10, seeds: Sequence[int] = (0,), **kwargs):
+def lambda_search(
+    sizes,
+    training_data,
+    validation_data,
+    eta: float,
+    *,
+    lmbdas: Sequence[float] = (0.0, 0.01, 0.1, 1.0, 5.0, 10.0, 100.0),
+    epochs: int = 10,
+    mini_batch_size: int = 10,
+    seeds: Sequence[int] = (0,),
+    **kwargs,
+):
     """Tries every λ at once and returns ``(best_lmbda, SweepResult)``, judged by the mean best
     validation accuracy over ``seeds``."""
     lmbdas = _numbers(lmbdas, "lmbdas", allow_zero=True)
     positive_int(epochs, "epochs")
     if validation_data is None:
         raise JaxnnError("lambda_search judges each λ on validation_data: pass (x, labels), e.g. data.validation")
-    res = sweep(sizes, training_data, epochs, mini_batch_size, eta, lmbda=list(lmbdas), seeds=seeds,
-                evaluation_data=validation_data, **kwargs)
+    res = sweep(
+        sizes,
+        training_data,
+        epochs,
+        mini_batch_size,
+        eta,
+        lmbda=list(lmbdas),
+        seeds=seeds,
+        evaluation_data=validation_data,
+        **kwargs,
+    )
     scores = {l: np.mean([a for c, a in zip(res.configs, res.best_accuracy) if c["lmbda"] == l]) for l in lmbdas}
-    return max(scores, key=scores.get), res
+    return max(scores, key=lambda lmbda: scores[lmbda]), res
 
 
 __all__ = ["EtaSearch", "eta_threshold", "lambda_search"]

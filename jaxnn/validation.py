@@ -108,13 +108,17 @@ def as_targets(y, m: int, n_out: int, what: str = "labels") -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1 and n_out != 1:
         y = y[:, 0]  # column of labels
     if y.shape[:1] != (m,):
-        raise JaxnnError(f"{what} have {y.shape[0] if y.ndim else 0} entries but the inputs have {m} rows: pass one label per row")
+        raise JaxnnError(
+            f"{what} have {y.shape[0] if y.ndim else 0} entries but the inputs have {m} rows: pass one label per row"
+        )
     if y.ndim == 1:
         if not np.issubdtype(y.dtype, np.integer):
             if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
                 y = y.astype(np.int64)
             else:
-                raise JaxnnError(f"{what} must be integers (class indices) or rows of {n_out} targets, got dtype {y.dtype}")
+                raise JaxnnError(
+                    f"{what} must be integers (class indices) or rows of {n_out} targets, got dtype {y.dtype}"
+                )
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= n_out:
             raise JaxnnError(
@@ -291,7 +295,7 @@ def seeds(values, name: str = "seeds") -> list:
 def seed(value, name: str = "seed") -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise JaxnnError(f"{name} must be an integer, got {value!r}")
-    if not _INT64[0] <= value <= _INT64[1]:
+    if not _INT64[0] <= int(value) <= _INT64[1]:
         raise JaxnnError(f"{name} must fit in 64 bits (|seed| < 2**63), got {value}")
     return int(value)
 
@@ -305,7 +309,9 @@ def prng_key(key):
     import jax.numpy as jnp
 
     if key is None:
-        raise JaxnnError("pass a PRNG key, e.g. key=jax.random.key(0) (or an integer seed): jaxnn draws no hidden randomness")
+        raise JaxnnError(
+            "pass a PRNG key, e.g. key=jax.random.key(0) (or an integer seed): jaxnn draws no hidden randomness"
+        )
     if isinstance(key, (numbers.Integral, np.integer)) and not isinstance(key, bool):
         return jax.random.key(seed(int(key), "key"), impl=PRNG_IMPL)
     if isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):

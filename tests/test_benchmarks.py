@@ -32,8 +32,18 @@ def data():
 
 
 def _jaxnn_epoch(cfg, params0, x, y, key):
-    trained, _ = jaxnn.sgd(params0, (x, y), 1, cfg.m, cfg.eta, key=key, cost=cfg.cost, lmbda=cfg.lmbda,
-                           regularizer="l2", monitor_evaluation_accuracy=False)
+    trained, _ = jaxnn.sgd(
+        params0,
+        (x, y),
+        1,
+        cfg.m,
+        cfg.eta,
+        key=key,
+        cost=cfg.cost,
+        lmbda=cfg.lmbda,
+        regularizer="l2",
+        monitor_evaluation_accuracy=False,
+    )
     return [{k: np.asarray(v) for k, v in layer.items()} for layer in trained]
 
 
@@ -65,7 +75,9 @@ def test_jax_per_step_loop_trains_as_jaxnn_does(data, cfg):
     x32 = x.astype(np.float32)
     expected = _jaxnn_epoch(cfg, params0, x32, y, key=3)
     runner = epoch_speed.JaxPerStepRunner(params0, x32, np.eye(10, dtype=np.float32)[y], len(x), cfg)
-    runner.rng = type("FixedOrder", (), {"permutation": lambda self, n: np.asarray(epoch_order(jax.random.key(3), 0, n))})()
+    runner.rng = type(
+        "FixedOrder", (), {"permutation": lambda self, n: np.asarray(epoch_order(jax.random.key(3), 0, n))}
+    )()
     runner.run()
     got = runner.params
     for l, layer in enumerate(expected):

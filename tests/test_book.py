@@ -97,8 +97,10 @@ def test_network_has_the_originals_attributes_and_shapes():
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02  # N(0, 1), as network.py draws
 
 
-@pytest.mark.parametrize("sizes, eta", [([784, 30, 10], 3.0), ([784, 100, 10], 3.0), ([784, 100, 10], 0.001),
-                                        ([784, 30, 10], 100.0), ([784, 10], 3.0)])
+@pytest.mark.parametrize(
+    "sizes, eta",
+    [([784, 30, 10], 3.0), ([784, 100, 10], 3.0), ([784, 100, 10], 0.001), ([784, 30, 10], 100.0), ([784, 10], 3.0)],
+)
 def test_chapter1_sessions_print_network_py_lines(mnist, capsys, sizes, eta):
     """``net = network.Network(sizes); net.SGD(training_data, 30, 10, eta, test_data=test_data)``,
     on 10,000 training images for 2 epochs."""
@@ -120,7 +122,7 @@ def test_chapter1_full_data_and_no_test_data(mnist, capsys):
     training_data, _, test_data = mnist
     net = network.Network([784, 30, 10], seed=2)
     net.SGD(training_data, 1, 10, 3.0, test_data=test_data)
-    line, = _lines(capsys)
+    (line,) = _lines(capsys)
     assert re.fullmatch(r"Epoch 0: \d+ / 10000", line) and int(line.split()[2]) > 8000
     net.SGD(training_data[:10000], 2, 10, 3.0)
     assert _lines(capsys) == ["Epoch 0 complete", "Epoch 1 complete"]
@@ -194,8 +196,10 @@ def test_seeds_and_numpys_global_generator():
     c = network.Network([784, 30, 10])
     np.testing.assert_array_equal(a.weights[0], b.weights[0])
     assert not np.array_equal(b.weights[0], c.weights[0])
-    np.testing.assert_array_equal(network.Network([784, 30, 10], seed=1).biases[1],
-                                  network.Network([784, 30, 10], key=jax.random.key(1)).biases[1])
+    np.testing.assert_array_equal(
+        network.Network([784, 30, 10], seed=1).biases[1],
+        network.Network([784, 30, 10], key=jax.random.key(1)).biases[1],
+    )
     with pytest.raises(jaxnn.JaxnnError, match="not both"):
         network.Network([784, 30, 10], seed=1, key=jax.random.key(1))
 
@@ -230,8 +234,12 @@ def _session(capsys, sizes=(784, 30, 10), large=True, **kwargs):
 def test_cross_entropy_session_prints_network2s_lines(mnist, capsys):
     """``net.SGD(training_data, 30, 10, 0.5, evaluation_data=test_data, monitor_evaluation_accuracy=True)``"""
     training_data, _, test_data = mnist
-    net, lists, lines = _session(capsys, args=(training_data[:1000], 2, 10, 0.5),
-                                 evaluation_data=test_data[:1000], monitor_evaluation_accuracy=True)
+    net, lists, lines = _session(
+        capsys,
+        args=(training_data[:1000], 2, 10, 0.5),
+        evaluation_data=test_data[:1000],
+        monitor_evaluation_accuracy=True,
+    )
     assert len(lines) == 6 and lines[0] == "Epoch 0 training complete" and lines[3] == "Epoch 1 training complete"
     assert lines[2] == lines[5] == ""  # network2's bare print after each epoch
     counts = [int(re.fullmatch(r"Accuracy on evaluation data: (\d+) / 1000", s).group(1)) for s in lines[1::3]]
@@ -243,14 +251,22 @@ def test_overfitting_session_monitors_training_cost(mnist, capsys):
     """``net.SGD(training_data[:1000], 400, 10, 0.5, evaluation_data=test_data,
     monitor_evaluation_accuracy=True, monitor_training_cost=True)``, for 4 epochs."""
     training_data, _, test_data = mnist
-    net, (ec, ea, tc, ta), lines = _session(capsys, args=(training_data[:1000], 4, 10, 0.5),
-                                            evaluation_data=test_data[:1000], monitor_evaluation_accuracy=True,
-                                            monitor_training_cost=True)
+    net, (ec, ea, tc, ta), lines = _session(
+        capsys,
+        args=(training_data[:1000], 4, 10, 0.5),
+        evaluation_data=test_data[:1000],
+        monitor_evaluation_accuracy=True,
+        monitor_training_cost=True,
+    )
     assert ec == [] and ta == [] and len(ea) == len(tc) == 4
     assert tc[-1] < tc[0]
     for j in range(4):
-        assert lines[4 * j: 4 * j + 4] == [f"Epoch {j} training complete", f"Cost on training data: {tc[j]}",
-                                           f"Accuracy on evaluation data: {ea[j]} / 1000", ""]
+        assert lines[4 * j : 4 * j + 4] == [
+            f"Epoch {j} training complete",
+            f"Cost on training data: {tc[j]}",
+            f"Accuracy on evaluation data: {ea[j]} / 1000",
+            "",
+        ]
     assert net.total_cost(training_data[:1000], 0.0) == pytest.approx(tc[-1], rel=1e-12)
 
 
@@ -260,13 +276,24 @@ def test_regularized_session_prints_all_four_monitors_in_network2s_order(mnist, 
     monitor_training_accuracy=True)``, for 2 epochs."""
     training_data, _, test_data = mnist
     net, (ec, ea, tc, ta), lines = _session(
-        capsys, args=(training_data[:1000], 2, 10, 0.5), evaluation_data=test_data[:1000], lmbda=0.1,
-        monitor_evaluation_cost=True, monitor_evaluation_accuracy=True, monitor_training_cost=True,
-        monitor_training_accuracy=True)
+        capsys,
+        args=(training_data[:1000], 2, 10, 0.5),
+        evaluation_data=test_data[:1000],
+        lmbda=0.1,
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+        monitor_training_cost=True,
+        monitor_training_accuracy=True,
+    )
     assert [len(v) for v in (ec, ea, tc, ta)] == [2, 2, 2, 2]
-    assert lines[6:] == ["Epoch 1 training complete", f"Cost on training data: {tc[1]}",
-                         f"Accuracy on training data: {ta[1]} / 1000", f"Cost on evaluation data: {ec[1]}",
-                         f"Accuracy on evaluation data: {ea[1]} / 1000", ""]
+    assert lines[6:] == [
+        "Epoch 1 training complete",
+        f"Cost on training data: {tc[1]}",
+        f"Accuracy on training data: {ta[1]} / 1000",
+        f"Cost on evaluation data: {ec[1]}",
+        f"Accuracy on evaluation data: {ea[1]} / 1000",
+        "",
+    ]
     assert all(isinstance(c, float) for c in ec + tc) and all(isinstance(c, int) for c in ea + ta)
     assert ta[1] > 500 and ea[1] > 500
     # network2's total_cost divides the λ term by the size of the data it is given
@@ -280,15 +307,29 @@ def test_lmbda_5_and_initializer_sessions(mnist, capsys):
     monitor_evaluation_accuracy=True, monitor_training_accuracy=True)``, and chapter 3's
     comparison of the default and the large initializers on the validation data, short."""
     training_data, validation_data, test_data = mnist
-    _, (ec, ea, tc, ta), lines = _session(capsys, args=(training_data[:1000], 1, 10, 0.5), lmbda=5.0,
-                                          evaluation_data=test_data[:1000], monitor_evaluation_accuracy=True,
-                                          monitor_training_accuracy=True)
-    assert lines == ["Epoch 0 training complete", f"Accuracy on training data: {ta[0]} / 1000",
-                     f"Accuracy on evaluation data: {ea[0]} / 1000", ""]
+    _, (ec, ea, tc, ta), lines = _session(
+        capsys,
+        args=(training_data[:1000], 1, 10, 0.5),
+        lmbda=5.0,
+        evaluation_data=test_data[:1000],
+        monitor_evaluation_accuracy=True,
+        monitor_training_accuracy=True,
+    )
+    assert lines == [
+        "Epoch 0 training complete",
+        f"Accuracy on training data: {ta[0]} / 1000",
+        f"Accuracy on evaluation data: {ea[0]} / 1000",
+        "",
+    ]
     for large in (True, False):
-        _, (_, ea, _, _), lines = _session(capsys, large=large, args=(training_data[:1000], 1, 10, 0.1),
-                                           lmbda=5.0, evaluation_data=validation_data[:1000],
-                                           monitor_evaluation_accuracy=True)
+        _, (_, ea, _, _), lines = _session(
+            capsys,
+            large=large,
+            args=(training_data[:1000], 1, 10, 0.1),
+            lmbda=5.0,
+            evaluation_data=validation_data[:1000],
+            monitor_evaluation_accuracy=True,
+        )
         assert lines == ["Epoch 0 training complete", f"Accuracy on evaluation data: {ea[0]} / 1000", ""]
         assert ea[0] > 200
 
@@ -300,11 +341,21 @@ def test_hyper_parameter_sessions_without_hidden_layer(mnist, capsys, eta, lmbda
     training_data, validation_data, _ = mnist
     net = network2.Network([784, 10], seed=0)
     epochs = 5 if lmbda == 1000.0 else 2
-    _, ea, _, _ = net.SGD(training_data[:1000], epochs, 10, eta, lmbda=lmbda, evaluation_data=validation_data[:100],
-                          monitor_evaluation_accuracy=True)
+    _, ea, _, _ = net.SGD(
+        training_data[:1000],
+        epochs,
+        10,
+        eta,
+        lmbda=lmbda,
+        evaluation_data=validation_data[:100],
+        monitor_evaluation_accuracy=True,
+    )
     out, err = capsys.readouterr()
-    assert out.split("\n")[:-1] == [line for j in range(epochs) for line in (
-        f"Epoch {j} training complete", f"Accuracy on evaluation data: {ea[j]} / 100", "")]
+    assert out.split("\n")[:-1] == [
+        line
+        for j in range(epochs)
+        for line in (f"Epoch {j} training complete", f"Accuracy on evaluation data: {ea[j]} / 100", "")
+    ]
     assert len(ea) == epochs and all(0 <= a <= 100 for a in ea)
     if lmbda == 1000.0:
         # 1 − ηλ/n = −9 on every step: the weights overflow to NaN within a few epochs. The
@@ -326,7 +377,9 @@ def test_total_cost_and_accuracy_follow_the_original(mnist):
         assert net.total_cost(data, lmbda, convert=True) == pytest.approx(expected, rel=1e-10)
         assert net.accuracy(data) == sum(int(np.argmax(_feedforward(net, x)) == y) for x, y in data)
     train = training_data[:50]
-    assert net.accuracy(train, convert=True) == sum(int(np.argmax(_feedforward(net, x)) == np.argmax(y)) for x, y in train)
+    assert net.accuracy(train, convert=True) == sum(
+        int(np.argmax(_feedforward(net, x)) == np.argmax(y)) for x, y in train
+    )
 
 
 def test_network2_backprop_and_update_are_the_originals(mnist):
@@ -402,8 +455,15 @@ def test_training_continues_from_the_sample(mnist, capsys):
     training_data, _, test_data = mnist
     net = network2.load(SAMPLE)
     before = net.weights[0].copy()
-    _, ea, tc, _ = net.SGD(training_data[:1000], 2, 10, 0.1, evaluation_data=test_data[:1000],
-                           monitor_evaluation_accuracy=True, monitor_training_cost=True)
+    _, ea, tc, _ = net.SGD(
+        training_data[:1000],
+        2,
+        10,
+        0.1,
+        evaluation_data=test_data[:1000],
+        monitor_evaluation_accuracy=True,
+        monitor_training_cost=True,
+    )
     assert not np.array_equal(net.weights[0], before) and tc[1] < tc[0]
     assert ea[-1] > 850  # it keeps what it learned
     assert _lines(capsys)[:2] == ["Epoch 0 training complete", f"Cost on training data: {tc[0]}"]
@@ -421,8 +481,12 @@ def test_save_network2_refuses_nan_and_unknown_costs(tmp_path):
 
 
 def _good():
-    return {"sizes": [2, 3, 1], "weights": [[[0.1, 0.2]] * 3, [[0.3] * 3]], "biases": [[[0.0]] * 3, [[0.5]]],
-            "cost": "CrossEntropyCost"}
+    return {
+        "sizes": [2, 3, 1],
+        "weights": [[[0.1, 0.2]] * 3, [[0.3] * 3]],
+        "biases": [[[0.0]] * 3, [[0.5]]],
+        "cost": "CrossEntropyCost",
+    }
 
 
 def _bad(**over):
@@ -431,25 +495,31 @@ def _bad(**over):
     return json.dumps(d)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "JSON object with keys"),
-    (json.dumps({"sizes": [2, 1]}), "JSON object with keys"),
-    (_bad(cost="SoftmaxCost"), "unknown cost 'SoftmaxCost'"),
-    (_bad(sizes=[2, True, 1]), "'sizes' must be a list of positive integers"),
-    (_bad(sizes=[2, -3, 1]), "'sizes' must be a list of positive integers"),
-    (_bad(sizes=[2]), "'sizes' must be a list of positive integers"),
-    (_bad(sizes="2,3,1"), "'sizes' must be a list of positive integers"),
-    (_bad(sizes=[1_000_000, 1_000_000, 1]), "more than"),
-    (_bad(weights=[[[0.1, 0.2]] * 3]), "'weights' must be a list of 2 layers"),
-    (_bad(biases={"0": 1}), r"'biases' must be a list of 2 layers for sizes \[2, 3, 1\], got dict"),
-    (_bad(weights=[[[0.1, 0.2]] * 2, [[0.3] * 3]]), r"weights\[0\] must be a \(3, 2\) nested list of numbers, got shape \(2, 2\)"),
-    (_bad(weights=[[[0.1, 0.2], [0.1], [0.1, 0.2]], [[0.3] * 3]]), "ragged"),
-    (_bad(weights=[[["a", "b"]] * 3, [[0.3] * 3]]), r"weights\[0\] must be .* got shape \(3, 2\) of <U1"),
-    (_bad(biases=[[0.0] * 3, [[0.5]]]), r"biases\[0\] must be a \(3, 1\) nested list"),
-    (_bad(biases=[[[None]] * 3, [[0.5]]]), r"biases\[0\] must be"),
-    (_bad(biases=[[[0.0]] * 3, [[float("nan")]]]), "NaN or infinite"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object with keys"),
+        (json.dumps({"sizes": [2, 1]}), "JSON object with keys"),
+        (_bad(cost="SoftmaxCost"), "unknown cost 'SoftmaxCost'"),
+        (_bad(sizes=[2, True, 1]), "'sizes' must be a list of positive integers"),
+        (_bad(sizes=[2, -3, 1]), "'sizes' must be a list of positive integers"),
+        (_bad(sizes=[2]), "'sizes' must be a list of positive integers"),
+        (_bad(sizes="2,3,1"), "'sizes' must be a list of positive integers"),
+        (_bad(sizes=[1_000_000, 1_000_000, 1]), "more than"),
+        (_bad(weights=[[[0.1, 0.2]] * 3]), "'weights' must be a list of 2 layers"),
+        (_bad(biases={"0": 1}), r"'biases' must be a list of 2 layers for sizes \[2, 3, 1\], got dict"),
+        (
+            _bad(weights=[[[0.1, 0.2]] * 2, [[0.3] * 3]]),
+            r"weights\[0\] must be a \(3, 2\) nested list of numbers, got shape \(2, 2\)",
+        ),
+        (_bad(weights=[[[0.1, 0.2], [0.1], [0.1, 0.2]], [[0.3] * 3]]), "ragged"),
+        (_bad(weights=[[["a", "b"]] * 3, [[0.3] * 3]]), r"weights\[0\] must be .* got shape \(3, 2\) of <U1"),
+        (_bad(biases=[[0.0] * 3, [[0.5]]]), r"biases\[0\] must be a \(3, 1\) nested list"),
+        (_bad(biases=[[[None]] * 3, [[0.5]]]), r"biases\[0\] must be"),
+        (_bad(biases=[[[0.0]] * 3, [[float("nan")]]]), "NaN or infinite"),
+    ],
+)
 def test_bad_network2_files_are_clear_errors(tmp_path, text, message):
     path = tmp_path / "bad.json"
     path.write_text(text)
@@ -476,14 +546,22 @@ def test_chapter5_deeper_network_session(mnist, capsys):
     training_data, validation_data, _ = mnist
     net = network2.Network([784, 30, 30, 30, 30, 10], seed=0)
     before = [w.copy() for w in net.weights]
-    _, ea, _, _ = net.SGD(training_data[:2000], 1, 10, 0.1, lmbda=5.0,
-                          evaluation_data=validation_data[:1000], monitor_evaluation_accuracy=True)
+    _, ea, _, _ = net.SGD(
+        training_data[:2000],
+        1,
+        10,
+        0.1,
+        lmbda=5.0,
+        evaluation_data=validation_data[:1000],
+        monitor_evaluation_accuracy=True,
+    )
     assert _lines(capsys) == ["Epoch 0 training complete", f"Accuracy on evaluation data: {ea[0]} / 1000", ""]
     assert ea == [net.accuracy(validation_data[:1000])]
     assert all(not np.array_equal(a, b) for a, b in zip(before, net.weights))  # every layer learns
 
 
 # -- the façade's speed and divergence (network.py / network2.py)
+
 
 def _compiled(caplog, f):
     """The names of the functions that XLA compiles while ``f()`` runs."""
@@ -501,10 +579,21 @@ def test_sgd_compiles_once_per_data_size(mnist, capsys, caplog):
     net = network.Network([784, 30, 10], seed=0)
     net.SGD(training_data[:10000], 1, 10, 3.0, test_data=test_data[:1000])
     assert _compiled(caplog, lambda: net.SGD(training_data[:10000], 2, 10, 3.0, test_data=test_data[:1000])) == []
-    assert _compiled(caplog, lambda: network.Network([784, 30, 10], seed=1).SGD(
-        training_data[:10000], 1, 10, 3.0, test_data=test_data[:1000])) == []
-    assert _compiled(caplog, lambda: net.SGD(training_data[:10010], 1, 10, 3.0,
-                                             test_data=test_data[:1000])).count("jit(epoch)") == 1
+    assert (
+        _compiled(
+            caplog,
+            lambda: network.Network([784, 30, 10], seed=1).SGD(
+                training_data[:10000], 1, 10, 3.0, test_data=test_data[:1000]
+            ),
+        )
+        == []
+    )
+    assert (
+        _compiled(caplog, lambda: net.SGD(training_data[:10010], 1, 10, 3.0, test_data=test_data[:1000])).count(
+            "jit(epoch)"
+        )
+        == 1
+    )
     assert _compiled(caplog, lambda: net.SGD(training_data[:10010], 1, 10, 3.0, test_data=test_data[:1000])) == []
     kw = dict(evaluation_data=test_data[:1000], monitor_evaluation_accuracy=True)
     net2, _, _ = _session(capsys, args=(training_data[:1000], 1, 10, 0.5), **kw)
@@ -566,16 +655,19 @@ def test_chapter6_first_session_prints_network3s_lines(shared, capsys):
     training_data, validation_data, test_data = shared
     mini_batch_size = 10
     np.random.seed(0)
-    net = Network([
-        FullyConnectedLayer(n_in=784, n_out=100),
-        SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+    net = Network([FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
     assert not np.any(net.layers[1].w) and net.layers[0].w.shape == (784, 100)  # the softmax layer starts at zero
     assert net.SGD(training_data[:5000], 1, mini_batch_size, 0.1, validation_data[:1000], test_data[:1000]) is None
     lines = _lines(capsys)
-    pattern = ["Training mini-batch number 0", f"Epoch 0: validation accuracy {_ACC}",
-               "This is the best validation accuracy to date.", f"The corresponding test accuracy is {_ACC}",
-               "Finished training network.", f"Best validation accuracy of {_ACC} obtained at iteration 499",
-               f"Corresponding test accuracy of {_ACC}"]
+    pattern = [
+        "Training mini-batch number 0",
+        f"Epoch 0: validation accuracy {_ACC}",
+        "This is the best validation accuracy to date.",
+        f"The corresponding test accuracy is {_ACC}",
+        "Finished training network.",
+        f"Best validation accuracy of {_ACC} obtained at iteration 499",
+        f"Corresponding test accuracy of {_ACC}",
+    ]
     assert len(lines) == len(pattern), lines
     found = [re.fullmatch(p, s) for p, s in zip(pattern, lines)]
     assert all(found), lines
@@ -592,15 +684,19 @@ def test_best_epoch_bookkeeping_follows_network3(shared, capsys, monkeypatch):
     training_data, validation_data, test_data = shared
     net = Network([FullyConnectedLayer(n_in=784, n_out=30), SoftmaxLayer(n_in=30, n_out=10)], 10, seed=0)
     accuracies = iter([0.5, 0.75, 0.25, 0.5, 0.625, 0.125])  # validation, [test,] ...: exact in binary
-    monkeypatch.setattr(jaxnn.training, "measure", lambda net, params, x, y, *rest: (0.0, round(next(accuracies) * len(x))))
+    monkeypatch.setattr(
+        jaxnn.training, "measure", lambda net, params, x, y, *rest: (0.0, round(next(accuracies) * len(x)))
+    )
     net.SGD(training_data[:6000], 4, 10, 0.1, validation_data[:200], test_data[:200])  # 600 mini-batches an epoch
     assert _lines(capsys) == [
         "Training mini-batch number 0",
-        "Epoch 0: validation accuracy 50.00%", "This is the best validation accuracy to date.",
+        "Epoch 0: validation accuracy 50.00%",
+        "This is the best validation accuracy to date.",
         "The corresponding test accuracy is 75.00%",
         "Training mini-batch number 1000",
         "Epoch 1: validation accuracy 25.00%",
-        "Epoch 2: validation accuracy 50.00%", "This is the best validation accuracy to date.",  # a tie counts
+        "Epoch 2: validation accuracy 50.00%",
+        "This is the best validation accuracy to date.",  # a tie counts
         "The corresponding test accuracy is 62.50%",
         "Training mini-batch number 2000",
         "Epoch 3: validation accuracy 12.50%",
@@ -617,19 +713,36 @@ def test_chapter6_relu_conv_session_trains(shared, capsys):
     validation_data, test_data, lmbda=0.1)``), for 1 epoch on 1,000 training images."""
     training_data, validation_data, test_data = shared
     mini_batch_size = 10
-    net = Network([
-        ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
-                      filter_shape=(20, 1, 5, 5),
-                      poolsize=(2, 2),
-                      activation_fn=ReLU),
-        ConvPoolLayer(image_shape=(mini_batch_size, 20, 12, 12),
-                      filter_shape=(40, 20, 5, 5),
-                      poolsize=(2, 2),
-                      activation_fn=ReLU),
-        FullyConnectedLayer(n_in=40*4*4, n_out=100, activation_fn=ReLU),
-        SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size, seed=0)
-    assert [p.shape for p in net.params] == [(20, 1, 5, 5), (20,), (40, 20, 5, 5), (40,), (640, 100), (100,),
-                                             (100, 10), (10,)]
+    net = Network(
+        [
+            ConvPoolLayer(
+                image_shape=(mini_batch_size, 1, 28, 28),
+                filter_shape=(20, 1, 5, 5),
+                poolsize=(2, 2),
+                activation_fn=ReLU,
+            ),
+            ConvPoolLayer(
+                image_shape=(mini_batch_size, 20, 12, 12),
+                filter_shape=(40, 20, 5, 5),
+                poolsize=(2, 2),
+                activation_fn=ReLU,
+            ),
+            FullyConnectedLayer(n_in=40 * 4 * 4, n_out=100, activation_fn=ReLU),
+            SoftmaxLayer(n_in=100, n_out=10),
+        ],
+        mini_batch_size,
+        seed=0,
+    )
+    assert [p.shape for p in net.params] == [
+        (20, 1, 5, 5),
+        (20,),
+        (40, 20, 5, 5),
+        (40,),
+        (640, 100),
+        (100,),
+        (100, 10),
+        (10,),
+    ]
     before = net.layers[0].w.copy()
     net.SGD(training_data[:1000], 1, mini_batch_size, 0.03, validation_data[:500], test_data[:500], lmbda=0.1)
     lines = _lines(capsys)
@@ -649,9 +762,14 @@ def test_dropout_and_expanded_data_sessions(shared, capsys, monkeypatch, tmp_pat
     expanded_training_data, va, te = network3.load_data_shared("../data/mnist_expanded.pkl.gz")
     assert network3.size(expanded_training_data) == 1000 and network3.size(va) == 10000
     _, validation_data, test_data = shared
-    net = Network([
-        FullyConnectedLayer(n_in=784, n_out=100, activation_fn=ReLU, p_dropout=0.5),
-        SoftmaxLayer(n_in=100, n_out=10, p_dropout=0.5)], 10, seed=0)
+    net = Network(
+        [
+            FullyConnectedLayer(n_in=784, n_out=100, activation_fn=ReLU, p_dropout=0.5),
+            SoftmaxLayer(n_in=100, n_out=10, p_dropout=0.5),
+        ],
+        10,
+        seed=0,
+    )
     net.SGD(expanded_training_data, 2, 10, 0.3, validation_data[:500], test_data[:500])
     lines = _lines(capsys)
     accuracies = [float(m[1]) for m in (re.fullmatch(f"Epoch \\d: validation accuracy {_ACC}", s) for s in lines) if m]
@@ -676,21 +794,40 @@ def _conv(**kw):
     return ConvPoolLayer(**{**args, **kw})
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: [_conv(), FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=100, n_out=10)],
-     r"layer 1, FullyConnectedLayer\(n_in=784.* has n_in=784 but layer 0 outputs \(20, 12, 12\) = 2880 values per "
-     r"example: set n_in=20\*12\*12"),
-    (lambda: [FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=30, n_out=10)],
-     r"layer 1, SoftmaxLayer\(n_in=30.* has n_in=30 but layer 0 outputs \(100,\) = 100 values per example: set n_in=100"),
-    (lambda: [_conv(), _conv(image_shape=(10, 20, 14, 14), filter_shape=(40, 20, 5, 5)), SoftmaxLayer(40 * 5 * 5, 10)],
-     r"expects images \(20, 14, 14\) but layer 0 outputs \(20, 12, 12\): set image_shape=\(mini_batch_size, 20, 12, 12\)"),
-    (lambda: [_conv(image_shape=(20, 1, 28, 28)), SoftmaxLayer(2880, 10)], "image_shape must start with mini_batch_size"),
-    (lambda: [_conv(filter_shape=(20, 3, 5, 5)), SoftmaxLayer(2880, 10)], "input feature maps"),
-    (lambda: [_conv(filter_shape=(20, 1, 5, 3)), SoftmaxLayer(2880, 10)], "square filters"),
-    (lambda: [FullyConnectedLayer(784, 100, activation_fn=np.tanh), SoftmaxLayer(100, 10)], "linear, ReLU, sigmoid or tanh"),
-    (lambda: [FullyConnectedLayer(784, 100)], "the last layer must be a SoftmaxLayer"),
-    (lambda: [FullyConnectedLayer(784, 100, p_dropout=1.0), SoftmaxLayer(100, 10)], "p_dropout"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: [_conv(), FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=100, n_out=10)],
+            r"layer 1, FullyConnectedLayer\(n_in=784.* has n_in=784 but layer 0 outputs \(20, 12, 12\) = 2880 values per "
+            r"example: set n_in=20\*12\*12",
+        ),
+        (
+            lambda: [FullyConnectedLayer(n_in=784, n_out=100), SoftmaxLayer(n_in=30, n_out=10)],
+            r"layer 1, SoftmaxLayer\(n_in=30.* has n_in=30 but layer 0 outputs \(100,\) = 100 values per example: set n_in=100",
+        ),
+        (
+            lambda: [
+                _conv(),
+                _conv(image_shape=(10, 20, 14, 14), filter_shape=(40, 20, 5, 5)),
+                SoftmaxLayer(40 * 5 * 5, 10),
+            ],
+            r"expects images \(20, 14, 14\) but layer 0 outputs \(20, 12, 12\): set image_shape=\(mini_batch_size, 20, 12, 12\)",
+        ),
+        (
+            lambda: [_conv(image_shape=(20, 1, 28, 28)), SoftmaxLayer(2880, 10)],
+            "image_shape must start with mini_batch_size",
+        ),
+        (lambda: [_conv(filter_shape=(20, 3, 5, 5)), SoftmaxLayer(2880, 10)], "input feature maps"),
+        (lambda: [_conv(filter_shape=(20, 1, 5, 3)), SoftmaxLayer(2880, 10)], "square filters"),
+        (
+            lambda: [FullyConnectedLayer(784, 100, activation_fn=np.tanh), SoftmaxLayer(100, 10)],
+            "linear, ReLU, sigmoid or tanh",
+        ),
+        (lambda: [FullyConnectedLayer(784, 100)], "the last layer must be a SoftmaxLayer"),
+        (lambda: [FullyConnectedLayer(784, 100, p_dropout=1.0), SoftmaxLayer(100, 10)], "p_dropout"),
+    ],
+)
 def test_layers_that_do_not_fit_are_clear_errors(make, message):
     with pytest.raises(jaxnn.JaxnnError, match=message):
         Network(make(), 10)
@@ -704,7 +841,13 @@ def test_sgd_arguments_are_checked(shared):
     with pytest.raises(jaxnn.JaxnnError, match="fewer than one mini-batch"):
         net.SGD(training_data[:100], 1, 10, 0.1, validation_data[:5], test_data[:100])
     with pytest.raises(jaxnn.JaxnnError, match="takes 784 values per example"):
-        net.SGD(network3.SharedData(np.zeros((100, 10), np.float32), np.zeros(100, int)), 1, 10, 0.1,
-                validation_data[:100], test_data[:100])
+        net.SGD(
+            network3.SharedData(np.zeros((100, 10), np.float32), np.zeros(100, int)),
+            1,
+            10,
+            0.1,
+            validation_data[:100],
+            test_data[:100],
+        )
     with pytest.raises(jaxnn.JaxnnError, match="pair"):
         net.SGD(training_data.x, 1, 10, 0.1, validation_data, test_data)

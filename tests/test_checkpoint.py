@@ -117,16 +117,30 @@ def _linear_run(tmp_path, eta, lmbda=0.0, on_divergence="stop", epochs=10):
     seen = {}
     params = jaxnn.init_params(jax.random.key(0), [1, 1])
     ckpt = tmp_path / "run.ckpt"
-    trained, h = jaxnn.sgd(params, (x, 3 * x), epochs, 1, eta, key=0, lmbda=lmbda, activation="linear",
-                           on_divergence=on_divergence, checkpoint=ckpt,
-                           callback=lambda j, p, _: seen.update({j: jax.tree_util.tree_map(np.array, p)}))
+    trained, h = jaxnn.sgd(
+        params,
+        (x, 3 * x),
+        epochs,
+        1,
+        eta,
+        key=0,
+        lmbda=lmbda,
+        activation="linear",
+        on_divergence=on_divergence,
+        checkpoint=ckpt,
+        callback=lambda j, p, _: seen.update({j: jax.tree_util.tree_map(np.array, p)}),
+    )
     return trained, h, seen, ckpt
 
 
 def _checkpointed(ckpt, like):
     state_like = optim.book_state(optim.book_transformation(False), like, 1.0)
-    params, _, _, meta = load_checkpoint(ckpt, params_like=like, opt_state_like=state_like,
-                                                          config=json.loads(np.load(ckpt)["__jaxnn__"].tobytes())["config"])
+    params, _, _, meta = load_checkpoint(
+        ckpt,
+        params_like=like,
+        opt_state_like=state_like,
+        config=json.loads(np.load(ckpt)["__jaxnn__"].tobytes())["config"],
+    )
     return params, meta
 
 
@@ -165,8 +179,16 @@ CONFIG = {"sizes": [3, 2]}
 
 
 def _valid(tmp_path):
-    return save_checkpoint(tmp_path / "c.ckpt", params=LIKE, opt_state=None, key=jax.random.key(0),
-                                            epoch=0, eta=1.0, history={"epoch": [0], "eta": [1.0]}, config=CONFIG)
+    return save_checkpoint(
+        tmp_path / "c.ckpt",
+        params=LIKE,
+        opt_state=None,
+        key=jax.random.key(0),
+        epoch=0,
+        eta=1.0,
+        history={"epoch": [0], "eta": [1.0]},
+        config=CONFIG,
+    )
 
 
 def _rewrite(path, meta_change=None, arrays_change=None):
@@ -184,24 +206,27 @@ def _load(path):
     return load_checkpoint(path, params_like=LIKE, opt_state_like=None, config=CONFIG)
 
 
-@pytest.mark.parametrize("meta_change,arrays_change,message", [
-    (lambda m: m.update(epoch="3"), None, "entry 'epoch' has the wrong type"),
-    (lambda m: m.update(eta=float("nan")), None, "epoch, since_best or eta is out of range"),
-    (lambda m: m.update(extra=1), None, "has unknown keys extra"),
-    (lambda m: m.pop("history"), None, "lacks history"),
-    (lambda m: m["history"].update(epoch="0"), None, "history entry 'epoch' has the wrong type"),
-    (lambda m: m["history"].update(hacked=[1]), None, "history has unknown entries hacked"),
-    (lambda m: m.update(n_params=3), None, "holds 3 parameter arrays, the run has 2"),
-    (lambda m: m.update(key_impl="nope"), None, "unknown PRNG implementation 'nope'"),
-    (lambda m: m.update(config={"sizes": [3, 3]}), None, r"different settings \(sizes\)"),
-    # the leaves are b (2,) then w (2, 3)
-    (None, lambda a: a.update({"params/1": np.full((2, 3), np.nan, np.float32)}), "params/1 holds NaN"),
-    (None, lambda a: a.update({"params/1": np.zeros((2, 3), np.float64)}), "dtype float64, expected float32"),
-    (None, lambda a: a.update({"params/1": np.zeros((3, 2), np.float32)}), r"shape \(3, 2\)"),
-    (None, lambda a: a.update(key=np.zeros(2, np.int64)), "key has shape"),
-    (None, lambda a: a.update({"opt/0": np.zeros(1)}), r"arrays this format does not have \(opt/0\)"),
-    (None, lambda a: a.pop("params/1"), "array params/1 is missing"),
-])
+@pytest.mark.parametrize(
+    "meta_change,arrays_change,message",
+    [
+        (lambda m: m.update(epoch="3"), None, "entry 'epoch' has the wrong type"),
+        (lambda m: m.update(eta=float("nan")), None, "epoch, since_best or eta is out of range"),
+        (lambda m: m.update(extra=1), None, "has unknown keys extra"),
+        (lambda m: m.pop("history"), None, "lacks history"),
+        (lambda m: m["history"].update(epoch="0"), None, "history entry 'epoch' has the wrong type"),
+        (lambda m: m["history"].update(hacked=[1]), None, "history has unknown entries hacked"),
+        (lambda m: m.update(n_params=3), None, "holds 3 parameter arrays, the run has 2"),
+        (lambda m: m.update(key_impl="nope"), None, "unknown PRNG implementation 'nope'"),
+        (lambda m: m.update(config={"sizes": [3, 3]}), None, r"different settings \(sizes\)"),
+        # the leaves are b (2,) then w (2, 3)
+        (None, lambda a: a.update({"params/1": np.full((2, 3), np.nan, np.float32)}), "params/1 holds NaN"),
+        (None, lambda a: a.update({"params/1": np.zeros((2, 3), np.float64)}), "dtype float64, expected float32"),
+        (None, lambda a: a.update({"params/1": np.zeros((3, 2), np.float32)}), r"shape \(3, 2\)"),
+        (None, lambda a: a.update(key=np.zeros(2, np.int64)), "key has shape"),
+        (None, lambda a: a.update({"opt/0": np.zeros(1)}), r"arrays this format does not have \(opt/0\)"),
+        (None, lambda a: a.pop("params/1"), "array params/1 is missing"),
+    ],
+)
 def test_checkpoint_schema_violations(tmp_path, meta_change, arrays_change, message):
     path = _valid(tmp_path)
     _load(path)  # the untouched file loads

@@ -8,8 +8,25 @@ from jaxnn.cli import main
 
 def test_train_save_evaluate(tmp_path, capsys):
     model = tmp_path / "m.npz"
-    assert main(["train", "--sizes", "784,16,10", "--epochs", "2", "--train-size", "3000", "--eta", "3.0",
-                 "--no-progress", "--save", str(model)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--sizes",
+                "784,16,10",
+                "--epochs",
+                "2",
+                "--train-size",
+                "3000",
+                "--eta",
+                "3.0",
+                "--no-progress",
+                "--save",
+                str(model),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Epoch 0: ") and lines[0].endswith(" / 10000")
@@ -22,21 +39,45 @@ def test_train_save_evaluate(tmp_path, capsys):
 
 
 def test_plugin_works_by_name_in_the_cli(capsys):
-    assert main(["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "500", "--activation", "softplus",
-                 "--output-activation", "sigmoid", "--init", "default", "--eta", "0.5", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--sizes",
+                "784,8,10",
+                "--epochs",
+                "1",
+                "--train-size",
+                "500",
+                "--activation",
+                "softplus",
+                "--output-activation",
+                "sigmoid",
+                "--init",
+                "default",
+                "--eta",
+                "0.5",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "Epoch 0: " in capsys.readouterr().out
     assert main(["list"]) == 0
     assert "softplus (plugin: jaxnn_softplus:softplus)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args,message", [
-    (["train", "--activation", "nope"], "unknown activation 'nope'"),
-    (["train", "--sizes", "100,10"], "--sizes must start with 784"),
-    (["train", "--eta", "-1"], "eta must be"),
-    (["train", "--mini-batch-size", "60000", "--train-size", "100"], "larger than the 100"),
-    (["evaluate", "missing.npz"], "no model file"),
-    (["train", "--activation", "step"], "no useful derivative"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--activation", "nope"], "unknown activation 'nope'"),
+        (["train", "--sizes", "100,10"], "--sizes must start with 784"),
+        (["train", "--eta", "-1"], "eta must be"),
+        (["train", "--mini-batch-size", "60000", "--train-size", "100"], "larger than the 100"),
+        (["evaluate", "missing.npz"], "no model file"),
+        (["train", "--activation", "step"], "no useful derivative"),
+    ],
+)
 def test_cli_errors_are_one_line(args, message, capsys):
     assert main(args + ["--no-progress"] if args[0] == "train" else args) == 2
     err = capsys.readouterr().err
@@ -49,8 +90,25 @@ def test_python_dash_m_entry_point():
 
 
 def test_sweep_prints_a_table(capsys):
-    assert main(["sweep", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "1000", "--lmbda", "0,0.5",
-                 "--seeds", "0,1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--sizes",
+                "784,8,10",
+                "--epochs",
+                "1",
+                "--train-size",
+                "1000",
+                "--lmbda",
+                "0,0.5",
+                "--seeds",
+                "0,1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Trained 4 networks at once" in out
     rows = [l for l in out.splitlines() if l.startswith("| 0.5 |")]
@@ -58,8 +116,30 @@ def test_sweep_prints_a_table(capsys):
 
 
 def test_train_with_network2_options_prints_network2_lines(capsys):
-    assert main(["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "1000", "--cost", "cross-entropy",
-                 "--eta", "0.5", "--lmbda", "5", "--init", "default", "--monitor", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--sizes",
+                "784,8,10",
+                "--epochs",
+                "1",
+                "--train-size",
+                "1000",
+                "--cost",
+                "cross-entropy",
+                "--eta",
+                "0.5",
+                "--lmbda",
+                "5",
+                "--init",
+                "default",
+                "--monitor",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Epoch 0 training complete"
     assert lines[1].startswith("Cost on training data: ") and float(lines[1].split(": ")[1]) > 0
@@ -76,8 +156,28 @@ def _png_size(path):
 def test_train_writes_curves_and_misclassified_grid(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     curves, grid = tmp_path / "figs" / "curves.png", tmp_path / "grid.png"
-    assert main(["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "500", "--eta", "3.0",
-                 "--monitor", "--no-progress", "--plot", str(curves), "--misclassified", str(grid)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--sizes",
+                "784,8,10",
+                "--epochs",
+                "1",
+                "--train-size",
+                "500",
+                "--eta",
+                "3.0",
+                "--monitor",
+                "--no-progress",
+                "--plot",
+                str(curves),
+                "--misclassified",
+                str(grid),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Wrote the training curves to" in out and "Wrote misclassified digits to" in out
     for png in (curves, grid):

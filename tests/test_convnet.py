@@ -21,12 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_plurality_counts_votes_and_breaks_ties_by_the_earliest_member():
-    votes = np.array([
-        [0, 1, 2, 3, 1, 2, 5],
-        [0, 2, 2, 1, 3, 5, 2],
-        [1, 2, 0, 1, 2, 5, 2],
-        [4, 4, 4, 4, 4, 2, 5],
-    ])
+    votes = np.array(
+        [
+            [0, 1, 2, 3, 1, 2, 5],
+            [0, 2, 2, 1, 3, 5, 2],
+            [1, 2, 0, 1, 2, 5, 2],
+            [4, 4, 4, 4, 4, 2, 5],
+        ]
+    )
     # column by column: 0 has two votes; 2 has two; 2 has two; 1 has two; a four-way tie goes
     # to member 0's 1; 2 and 5 tie with two each and member 0 voted 2; 5 and 2 tie, member 0 voted 5.
     np.testing.assert_array_equal(plurality(votes), [0, 2, 2, 1, 1, 2, 5])
@@ -34,7 +36,9 @@ def test_plurality_counts_votes_and_breaks_ties_by_the_earliest_member():
     np.testing.assert_array_equal(plurality(votes[:1]), votes[0])
 
 
-@pytest.mark.parametrize("votes", [np.zeros((3,), int), np.zeros((0, 4), int), np.full((2, 2), -1), np.ones((2, 2)) * 0.5])
+@pytest.mark.parametrize(
+    "votes", [np.zeros((3,), int), np.zeros((0, 4), int), np.full((2, 2), -1), np.ones((2, 2)) * 0.5]
+)
 def test_plurality_rejects_malformed_votes(votes):
     with pytest.raises(JaxnnError, match="votes must be"):
         plurality(votes)
@@ -46,25 +50,29 @@ def _fixed(w, b):
 
 def test_ensemble_predict_on_constructed_members():
     net = conv_net([Softmax(3)], (2,))
-    larger = _fixed([[1, 0], [0, 1], [0, 0]], [0, 0, 0])      # class 0 when x0 > x1, else class 1
-    swapped = _fixed([[0, 1], [1, 0], [0, 0]], [0, 0, 0])     # class 1 when x0 > x1, else class 0
-    always2 = _fixed(np.zeros((3, 2)), [0, 0, 10])            # class 2 whatever the input
+    larger = _fixed([[1, 0], [0, 1], [0, 0]], [0, 0, 0])  # class 0 when x0 > x1, else class 1
+    swapped = _fixed([[0, 1], [1, 0], [0, 0]], [0, 0, 0])  # class 1 when x0 > x1, else class 0
+    always2 = _fixed(np.zeros((3, 2)), [0, 0, 10])  # class 2 whatever the input
     x = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 2.0]])
-    np.testing.assert_array_equal(ensemble_votes([(net, larger), (net, always2), (net, swapped)], x),
-                                  [[0, 1, 0], [2, 2, 2], [1, 0, 1]])
+    np.testing.assert_array_equal(
+        ensemble_votes([(net, larger), (net, always2), (net, swapped)], x), [[0, 1, 0], [2, 2, 2], [1, 0, 1]]
+    )
     # three different votes everywhere: the first member decides
     np.testing.assert_array_equal(ensemble_predict([(net, larger), (net, always2), (net, swapped)], x), [0, 1, 0])
     np.testing.assert_array_equal(ensemble_predict([(net, always2), (net, larger), (net, swapped)], x), [2, 2, 2])
     # a majority wins over the first member
     np.testing.assert_array_equal(ensemble_predict([(net, larger), (net, swapped), (net, swapped)], x), [1, 0, 1])
     np.testing.assert_array_equal(
-        ensemble_predict([(net, always2), (net, larger), (net, larger), (net, swapped)], x), [0, 1, 0])
+        ensemble_predict([(net, always2), (net, larger), (net, larger), (net, swapped)], x), [0, 1, 0]
+    )
 
 
 def test_ensemble_of_mixed_architectures_matches_each_members_argmax():
     x = jax.random.uniform(jax.random.key(3), (6, 1, 12, 12), jnp.float32)
-    nets = [conv_net([ConvPool(2, 3), FullyConnected(5), Softmax(4)], (1, 12, 12)),
-            conv_net([FullyConnected(6, "relu"), Softmax(4)], (1, 12, 12))]
+    nets = [
+        conv_net([ConvPool(2, 3), FullyConnected(5), Softmax(4)], (1, 12, 12)),
+        conv_net([FullyConnected(6, "relu"), Softmax(4)], (1, 12, 12)),
+    ]
     members = []
     for i, net in enumerate(nets):
         params = conv_init(jax.random.key(i), net)
@@ -86,9 +94,25 @@ def test_ensemble_rejects_bad_members():
 
 
 def test_conv_api_is_exported():
-    for name in ("ConvPool", "FullyConnected", "Softmax", "Network", "network", "conv_net", "init_network", "sgd",
-                 "NETWORK3", "History", "ensemble_predict", "backprop", "autodiff_grad", "GRADIENTS", "make_layer",
-                 "layers", "sweep"):
+    for name in (
+        "ConvPool",
+        "FullyConnected",
+        "Softmax",
+        "Network",
+        "network",
+        "conv_net",
+        "init_network",
+        "sgd",
+        "NETWORK3",
+        "History",
+        "ensemble_predict",
+        "backprop",
+        "autodiff_grad",
+        "GRADIENTS",
+        "make_layer",
+        "layers",
+        "sweep",
+    ):
         assert name in jaxnn.__all__ and getattr(jaxnn, name) is not None
 
 
@@ -99,8 +123,9 @@ def test_old_conv_names_are_deprecated_aliases_of_the_one_trainer():
     data = (rng.normal(size=(20, 36)), rng.integers(0, 3, 20))
     with pytest.warns(DeprecationWarning, match="jaxnn.sgd"):
         old, h_old = jaxnn.train_convnet(net, params, data, 2, 10, 0.5, key=3, validation_data=data, test_data=data)
-    new, h_new = jaxnn.sgd(params, data, 2, 10, 0.5, key=3, net=net, evaluation_data=data, test_data=data,
-                           **jaxnn.NETWORK3)
+    new, h_new = jaxnn.sgd(
+        params, data, 2, 10, 0.5, key=3, net=net, evaluation_data=data, test_data=data, **jaxnn.NETWORK3
+    )
     chex.assert_trees_all_equal(old, new)
     assert h_old.best_validation() == h_new.best_validation()
     with pytest.warns(DeprecationWarning, match="History"):

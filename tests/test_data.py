@@ -65,8 +65,15 @@ def test_fashion_mnist_reads_idx_files(tmp_path):
     idx("t10k-labels-idx1-ubyte.gz", np.array([1, 2, 3]))
     from jaxnn.data import _read_idx, split_dataset
 
-    arrays = [_read_idx(tmp_path / n) for n in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                                                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]]
+    arrays = [
+        _read_idx(tmp_path / n)
+        for n in [
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ]
+    ]
     d = split_dataset(*arrays, one_hot=False, dtype=np.float32, n_validation=2)
     assert [len(s) for s in d] == [10, 2, 3]
     assert d.test.y.tolist() == [1, 2, 3]

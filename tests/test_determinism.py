@@ -16,14 +16,17 @@ RNG = np.random.default_rng(0)
 X = RNG.random((40, 6))
 Y = RNG.integers(0, 3, 40)
 EVAL = (RNG.random((15, 6)), RNG.integers(0, 3, 15))
-KW = dict(evaluation_data=EVAL, cost="cross-entropy", lmbda=0.5, p_dropout=0.3, momentum=0.5,
-          monitor_training_cost=True)
+KW = dict(
+    evaluation_data=EVAL, cost="cross-entropy", lmbda=0.5, p_dropout=0.3, momentum=0.5, monitor_training_cost=True
+)
 
 
 def _run(seed=1, gradient="backprop", dtype=jnp.float32, **kw):
     params = jaxnn.init_params(seed, [6, 5, 3], dtype=dtype)
     trained, h = jaxnn.sgd(params, (X, Y), 3, 7, 0.5, key=seed, gradient=gradient, **{**KW, **kw})
-    return jax.tree_util.tree_map(np.asarray, trained), {k: v for k, v in dataclasses.asdict(h).items() if k != "seconds"}
+    return jax.tree_util.tree_map(np.asarray, trained), {
+        k: v for k, v in dataclasses.asdict(h).items() if k != "seconds"
+    }
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ def anchors(page: Path) -> set:
 
 def test_nav_lists_every_page():
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    nav = config[config.index("\nnav:"):]
+    nav = config[config.index("\nnav:") :]
     listed = re.findall(r":\s*(\S+\.md)\s*$", nav, re.M)
     assert len(listed) == len(set(listed)), "a page is listed twice in mkdocs.yml"
     assert set(PAGES) <= set(listed), f"pages missing from the nav: {sorted(set(PAGES) - set(listed))}"
@@ -38,7 +38,9 @@ def test_nav_lists_every_page():
 def test_derivation_pointers_lead_to_headings():
     pointers = []
     for source in sorted((ROOT / "jaxnn").rglob("*.py")):
-        for target in re.findall(r"Derivation: (docs/\S+?\.md(?:#[\w-]+)?)(?=[\s\"`]|$)", source.read_text(encoding="utf-8")):
+        for target in re.findall(
+            r"Derivation: (docs/\S+?\.md(?:#[\w-]+)?)(?=[\s\"`]|$)", source.read_text(encoding="utf-8")
+        ):
             pointers.append((source.name, target))
     assert len(pointers) >= 10  # backprop, costs, regularizers, layers
     for source, target in pointers:
@@ -72,9 +74,14 @@ def test_every_figure_gives_the_command_that_made_it():
 )
 def test_site_builds_strict(tmp_path):
     site = tmp_path / "site"
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180,
-                          env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**__import__("os").environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     warnings = [line for line in proc.stderr.splitlines() if "WARNING" in line]
     assert proc.returncode == 0 and not warnings, "\n".join(warnings) or proc.stderr[-2000:]
     derivations = (site / "derivations" / "index.html").read_text(encoding="utf-8")

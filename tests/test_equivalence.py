@@ -4,7 +4,6 @@ The combinations are generated from the registries, so a new activation or cost,
 from a plugin, is checked here without anyone writing a new test.
 """
 
-
 import chex
 import jax
 import jax.numpy as jnp
@@ -22,6 +21,7 @@ PATHS = (net_autodiff_grad, net_backprop, net_backprop_per_example)
 def _net(params, *components, **kw):
     """network.py's network for ``params``' sizes, with the named components."""
     return jaxnn.mlp(jaxnn.sizes_of(params), jaxnn.make_model(*components, **kw))
+
 
 # every registered activation, plus one member of each parametrised family ("softmax(c=2)")
 DIFFERENTIABLE = [n for n, a in jaxnn.activations.items() if a.differentiable] + jaxnn.activations.family_examples()
@@ -74,9 +74,7 @@ def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed):
     if cost == "log-likelihood" and out != "softmax":
         y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
     # one compiled program per case: eager dispatch would compile every op for every new shape
-    reference, matrix, per_example = jax.jit(
-        lambda p, x, y: [f(net, p, x, y) for f in PATHS]
-    )(params, x, y)
+    reference, matrix, per_example = jax.jit(lambda p, x, y: [f(net, p, x, y) for f in PATHS])(params, x, y)
     chex.assert_tree_all_finite(reference)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
@@ -90,7 +88,9 @@ def test_loss_passes_finite_difference_check(hidden, out, cost):
     net = _net(params, hidden, out, cost)
     if cost == "log-likelihood":
         y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
-    check_grads(jax.jit(lambda p: net_loss(net, p, x, y)), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5)
+    check_grads(
+        jax.jit(lambda p: net_loss(net, p, x, y)), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("name", DIFFERENTIABLE)
@@ -110,7 +110,9 @@ def test_softmax_temperature_is_a_family_that_saves_and_loads(tmp_path):
     z = jnp.asarray([[0.0, 1.0, 2.0]])
     chex.assert_trees_all_close(act.fn(z), jax.nn.softmax(2 * z), rtol=1e-12)
     # c -> infinity gives the argmax; c = 1 is the plain softmax
-    chex.assert_trees_all_close(jaxnn.activations.get("softmax(c=200)").fn(z), jnp.asarray([[0.0, 0.0, 1.0]]), atol=1e-12)
+    chex.assert_trees_all_close(
+        jaxnn.activations.get("softmax(c=200)").fn(z), jnp.asarray([[0.0, 0.0, 1.0]]), atol=1e-12
+    )
     chex.assert_trees_all_close(jaxnn.activations.get("softmax(c=1)").fn(z), jaxnn.activations.get("softmax").fn(z))
     params = jaxnn.init_params(jax.random.key(0), [4, 3], "default", dtype=jnp.float64)
     path = jaxnn.save_model(tmp_path / "t.npz", params, output_activation="softmax(c=0.5)", cost="log-likelihood")
@@ -118,9 +120,16 @@ def test_softmax_temperature_is_a_family_that_saves_and_loads(tmp_path):
     model = jaxnn.make_model(output_activation=meta["output_activation"], cost=meta["cost"])
     assert model.output_activation.name == "softmax(c=0.5)"
     x = jnp.ones((2, 4))
-    chex.assert_trees_all_close(jaxnn.forward(loaded_params, x, output_activation=model.output_activation),
-                                jax.nn.softmax(0.5 * (x @ params[0]["w"].T + params[0]["b"])), rtol=1e-6)
-    for bad, words in [("softmax(c=0)", "c > 0"), ("softmax(t=1)", "takes the parameters c"), ("softmax(c=x)", "name=number")]:
+    chex.assert_trees_all_close(
+        jaxnn.forward(loaded_params, x, output_activation=model.output_activation),
+        jax.nn.softmax(0.5 * (x @ params[0]["w"].T + params[0]["b"])),
+        rtol=1e-6,
+    )
+    for bad, words in [
+        ("softmax(c=0)", "c > 0"),
+        ("softmax(t=1)", "takes the parameters c"),
+        ("softmax(c=x)", "name=number"),
+    ]:
         with pytest.raises(jaxnn.JaxnnError, match=words):
             jaxnn.activations.get(bad)
 
@@ -138,8 +147,9 @@ def test_public_gradient_functions_share_one_signature():
 def test_softmax_jacobian_is_diag_a_minus_a_a_transpose():
     z = jnp.array([0.3, -1.2, 2.0, 0.1])
     a = jaxnn.activations.get("softmax").fn(z)
-    chex.assert_trees_all_close(jax.jacobian(jaxnn.activations.get("softmax").fn)(z),
-                                jnp.diag(a) - jnp.outer(a, a), rtol=1e-12)
+    chex.assert_trees_all_close(
+        jax.jacobian(jaxnn.activations.get("softmax").fn)(z), jnp.diag(a) - jnp.outer(a, a), rtol=1e-12
+    )
 
 
 def test_step_activation_refuses_to_differentiate():
@@ -196,9 +206,7 @@ def test_regularized_gradient_equals_jax_grad(regularizer, cost):
     if cost == "log-likelihood":
         y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
     reg_scale = 0.37  # λ/n
-    reference, matrix, per_example = jax.jit(
-        lambda p, x, y: [f(net, p, x, y, reg_scale) for f in PATHS]
-    )(params, x, y)
+    reference, matrix, per_example = jax.jit(lambda p, x, y: [f(net, p, x, y, reg_scale) for f in PATHS])(params, x, y)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
     unregularized = net_autodiff_grad(net._replace(regularizer=jaxnn.regularizers.get("none")), params, x, y)
@@ -211,14 +219,15 @@ def test_regularized_gradient_equals_jax_grad(regularizer, cost):
 @pytest.mark.parametrize("hidden", ["sigmoid", "relu", "tanh"])
 def test_backprop_through_dropout_masks_equals_jax_grad(mode, hidden):
     params, x, y = _random_problem(13, "softmax", hidden == "relu")
-    net = jaxnn.mlp(jaxnn.sizes_of(params), jaxnn.make_model(hidden, "softmax", "log-likelihood", dropout=mode),
-                    p_dropout=0.4)
+    net = jaxnn.mlp(
+        jaxnn.sizes_of(params), jaxnn.make_model(hidden, "softmax", "log-likelihood", dropout=mode), p_dropout=0.4
+    )
     masks = jaxnn.masks(net, jax.random.key(4), x.shape[0], x.dtype)
     assert masks[0] is None  # network2's dropout leaves the input pixels alone
     assert any(float(jnp.min(mk)) == 0 for mk in masks[1:])  # some units really are dropped
-    reference, matrix, per_example = jax.jit(
-        lambda p, x, y, mk: [f(net, p, x, y, 0.0, mk) for f in PATHS]
-    )(params, x, y, masks)
+    reference, matrix, per_example = jax.jit(lambda p, x, y, mk: [f(net, p, x, y, 0.0, mk) for f in PATHS])(
+        params, x, y, masks
+    )
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
 

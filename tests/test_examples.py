@@ -215,7 +215,9 @@ def test_universality(runner):
 def test_gradient_check(runner):
     out, folder = runner.result("ex_gradient_check")
     table = out.split("the same check in float32")[0]
-    norms = [float(v) for v in re.findall(r"^\s+[wb]\d \(.*?\)\s+\d+\s+.*?\s+\S+\s+\S+\s+(\S+)\s+\S+\s+\S+$", table, re.M)]
+    norms = [
+        float(v) for v in re.findall(r"^\s+[wb]\d \(.*?\)\s+\d+\s+.*?\s+\S+\s+\S+\s+(\S+)\s+\S+\s+\S+$", table, re.M)
+    ]
     assert len(norms) == 4 and max(norms) < 1e-6  # float64 finite differences agree with backprop
     assert number(r"loop over examples: max diff (\S+);", out) < 1e-12
     check_figure(folder, "ex_gradient_check")

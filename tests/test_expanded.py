@@ -14,12 +14,15 @@ from jaxnn.data.expanded import expand, load_expanded_mnist, shift
 IMAGE = np.arange(1, 10, dtype=np.uint8).reshape(1, 3, 3)  # [[1 2 3] [4 5 6] [7 8 9]]
 
 
-@pytest.mark.parametrize("step, axis, expected", [
-    (1, 0, [[0, 0, 0], [1, 2, 3], [4, 5, 6]]),   # down: the top row comes in as zeros
-    (-1, 0, [[4, 5, 6], [7, 8, 9], [0, 0, 0]]),  # up
-    (1, 1, [[0, 1, 2], [0, 4, 5], [0, 7, 8]]),   # right
-    (-1, 1, [[2, 3, 0], [5, 6, 0], [8, 9, 0]]),  # left
-])
+@pytest.mark.parametrize(
+    "step, axis, expected",
+    [
+        (1, 0, [[0, 0, 0], [1, 2, 3], [4, 5, 6]]),  # down: the top row comes in as zeros
+        (-1, 0, [[4, 5, 6], [7, 8, 9], [0, 0, 0]]),  # up
+        (1, 1, [[0, 1, 2], [0, 4, 5], [0, 7, 8]]),  # right
+        (-1, 1, [[2, 3, 0], [5, 6, 0], [8, 9, 0]]),  # left
+    ],
+)
 def test_shifts_are_exact_with_zero_fill(step, axis, expected):
     out = shift(IMAGE, step, axis)
     np.testing.assert_array_equal(out[0], expected)
@@ -33,7 +36,7 @@ def test_expand_follows_each_image_with_its_shifts_in_expand_mnists_order():
     for i in range(2):
         np.testing.assert_array_equal(x[5 * i], images[i])
         for j, (step, axis, _) in enumerate(expanded.SHIFTS):
-            np.testing.assert_array_equal(x[5 * i + 1 + j], shift(images[i:i + 1], step, axis)[0])
+            np.testing.assert_array_equal(x[5 * i + 1 + j], shift(images[i : i + 1], step, axis)[0])
     assert [name for _, _, name in expanded.SHIFTS] == ["down", "up", "right", "left"]
 
 

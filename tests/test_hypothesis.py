@@ -31,9 +31,13 @@ from jaxnn import data as datasets
 
 sweep_module = importlib.import_module("jaxnn.sweep")  # jaxnn.sweep is also the function
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+)
 
 SIZES = [4, 3]
 P = jaxnn.init_params(jax.random.key(0), SIZES)
@@ -73,12 +77,31 @@ def expect_clear_error(call):
 
 # -- strategies
 
-junk = st.one_of(st.none(), st.booleans(), st.text(max_size=5), st.binary(max_size=5), st.lists(st.integers(), max_size=2),
-                 st.just(object()), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
-numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**30, 10**30))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=5),
+    st.binary(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.just(object()),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**30), 10**30))
 any_value = st.one_of(junk, numbers)
-dtypes = st.sampled_from([np.float32, np.float64, np.float16, np.int32, np.int64, np.uint8, np.bool_, np.complex64,
-                          np.dtype("U3"), np.dtype("O")])
+dtypes = st.sampled_from(
+    [
+        np.float32,
+        np.float64,
+        np.float16,
+        np.int32,
+        np.int64,
+        np.uint8,
+        np.bool_,
+        np.complex64,
+        np.dtype("U3"),
+        np.dtype("O"),
+    ]
+)
 
 
 @st.composite
@@ -104,11 +127,38 @@ def near_valid_x(draw):
     return x
 
 
-labels = st.one_of(arrays(max_dims=2), hnp.arrays(np.int64, st.integers(0, 10), elements=st.integers(-3, 5)),
-                   st.lists(st.integers(-2, 4), max_size=10))
-names = st.one_of(st.sampled_from(["sigmoid", "sigmod", "Sigmoid", "tanh", "softmax", "softmax(c=2)", "softmax(c=)",
-                                   "softmax(x=1)", "relu", "step", "quadratic", "cross-entropy", "cross_entropy",
-                                   "log-likelihood", "l1", "l2", "L2", "none", ""]), st.text(max_size=8), junk)
+labels = st.one_of(
+    arrays(max_dims=2),
+    hnp.arrays(np.int64, st.integers(0, 10), elements=st.integers(-3, 5)),
+    st.lists(st.integers(-2, 4), max_size=10),
+)
+names = st.one_of(
+    st.sampled_from(
+        [
+            "sigmoid",
+            "sigmod",
+            "Sigmoid",
+            "tanh",
+            "softmax",
+            "softmax(c=2)",
+            "softmax(c=)",
+            "softmax(x=1)",
+            "relu",
+            "step",
+            "quadratic",
+            "cross-entropy",
+            "cross_entropy",
+            "log-likelihood",
+            "l1",
+            "l2",
+            "L2",
+            "none",
+            "",
+        ]
+    ),
+    st.text(max_size=8),
+    junk,
+)
 
 
 # -- sgd
@@ -123,46 +173,67 @@ def test_sgd_malformed_data(x, y):
 
 @SETTINGS
 @given(
-    hp=st.fixed_dictionaries({}, optional={
-        "epochs": st.one_of(st.integers(-3, 3), any_value),
-        "mini_batch_size": st.one_of(st.integers(-2, 12), any_value),
-        "eta": st.one_of(numbers, any_value),
-        "lmbda": numbers,
-        "p_dropout": st.one_of(st.floats(-1, 2), any_value),
-        "momentum": st.one_of(st.floats(-1, 2), any_value),
-        "key": st.one_of(st.integers(-2**70, 2**70), any_value),
-        "activation": names, "output_activation": names, "cost": names, "regularizer": names,
-        "dropout": st.one_of(st.sampled_from(["book", "inverted", "invert"]), any_value),
-        "gradient": st.one_of(st.sampled_from(list(training.GRADIENTS) + ["autograd"]), any_value),
-        "on_divergence": st.one_of(st.sampled_from(["stop", "revert", "halve"]), any_value),
-        "early_stopping": st.one_of(st.integers(-1, 2), any_value),
-        "halve_eta_after": st.one_of(st.integers(-1, 2), any_value),
-        "min_eta_fraction": numbers,
-        "checkpoint": st.sampled_from([None, str(TMP / "no-such-folder" / "c.ckpt"), str(TMP)]),
-        "callback": st.one_of(st.none(), st.integers(), st.just(print)),
-    }),
-    params=st.one_of(st.just(P), any_value, st.lists(st.dictionaries(st.sampled_from(["w", "b", "x"]), arrays(),
-                                                                     max_size=3), max_size=2)),
+    hp=st.fixed_dictionaries(
+        {},
+        optional={
+            "epochs": st.one_of(st.integers(-3, 3), any_value),
+            "mini_batch_size": st.one_of(st.integers(-2, 12), any_value),
+            "eta": st.one_of(numbers, any_value),
+            "lmbda": numbers,
+            "p_dropout": st.one_of(st.floats(-1, 2), any_value),
+            "momentum": st.one_of(st.floats(-1, 2), any_value),
+            "key": st.one_of(st.integers(-(2**70), 2**70), any_value),
+            "activation": names,
+            "output_activation": names,
+            "cost": names,
+            "regularizer": names,
+            "dropout": st.one_of(st.sampled_from(["book", "inverted", "invert"]), any_value),
+            "gradient": st.one_of(st.sampled_from(list(training.GRADIENTS) + ["autograd"]), any_value),
+            "on_divergence": st.one_of(st.sampled_from(["stop", "revert", "halve"]), any_value),
+            "early_stopping": st.one_of(st.integers(-1, 2), any_value),
+            "halve_eta_after": st.one_of(st.integers(-1, 2), any_value),
+            "min_eta_fraction": numbers,
+            "checkpoint": st.sampled_from([None, str(TMP / "no-such-folder" / "c.ckpt"), str(TMP)]),
+            "callback": st.one_of(st.none(), st.integers(), st.just(print)),
+        },
+    ),
+    params=st.one_of(
+        st.just(P),
+        any_value,
+        st.lists(st.dictionaries(st.sampled_from(["w", "b", "x"]), arrays(), max_size=3), max_size=2),
+    ),
 )
 def test_sgd_bad_hyper_parameters_and_params(hp, params):
     args = dict(epochs=1, mini_batch_size=2, eta=1.0, key=0)
     args.update(hp)
-    expect_clear_error(lambda: jaxnn.sgd(params, (X, Y), args.pop("epochs"), args.pop("mini_batch_size"),
-                                         args.pop("eta"), **args))
+    expect_clear_error(
+        lambda: jaxnn.sgd(params, (X, Y), args.pop("epochs"), args.pop("mini_batch_size"), args.pop("eta"), **args)
+    )
 
 
 @SETTINGS
-@given(params=st.lists(st.fixed_dictionaries({"w": arrays(), "b": arrays()}), min_size=1, max_size=2),
-       x=st.one_of(arrays(), near_valid_x()), y=labels)
+@given(
+    params=st.lists(st.fixed_dictionaries({"w": arrays(), "b": arrays()}), min_size=1, max_size=2),
+    x=st.one_of(arrays(), near_valid_x()),
+    y=labels,
+)
 def test_predict_evaluate_accuracy(params, x, y):
-    for call in (lambda: jaxnn.predict(params, x), lambda: jaxnn.evaluate(P, x, y), lambda: jaxnn.accuracy(params, X, y),
-                 lambda: jaxnn.evaluate(params, X, Y)):
+    for call in (
+        lambda: jaxnn.predict(params, x),
+        lambda: jaxnn.evaluate(P, x, y),
+        lambda: jaxnn.accuracy(params, X, y),
+        lambda: jaxnn.evaluate(params, X, Y),
+    ):
         expect_clear_error(call)
 
 
 @SETTINGS
-@given(key=any_value, sizes=st.one_of(st.lists(st.integers(-2, 5), max_size=4), any_value),
-       init=names, dtype=st.one_of(dtypes, any_value))
+@given(
+    key=any_value,
+    sizes=st.one_of(st.lists(st.integers(-2, 5), max_size=4), any_value),
+    init=names,
+    dtype=st.one_of(dtypes, any_value),
+)
 def test_init_params_and_make_model(key, sizes, init, dtype):
     expect_clear_error(lambda: jaxnn.init_params(key, sizes, init, dtype))
     expect_clear_error(lambda: jaxnn.init_params(jax.random.key(0), sizes, init, dtype))
@@ -174,14 +245,21 @@ def test_init_params_and_make_model(key, sizes, init, dtype):
 
 @SETTINGS
 @given(
-    kw=st.fixed_dictionaries({}, optional={
-        "seeds": st.one_of(st.lists(st.integers(-2, 3), max_size=3), any_value),
-        "lmbda": st.one_of(numbers, st.lists(numbers, max_size=3), any_value),
-        "p_dropout": st.one_of(st.lists(st.floats(-1, 2), max_size=2), any_value),
-        "momentum": any_value, "init": names, "cost": names, "activation": names, "gradient": names,
-        "dtype": st.one_of(dtypes, any_value),
-        "evaluation_data": st.one_of(st.none(), st.tuples(arrays(), labels)),
-    }),
+    kw=st.fixed_dictionaries(
+        {},
+        optional={
+            "seeds": st.one_of(st.lists(st.integers(-2, 3), max_size=3), any_value),
+            "lmbda": st.one_of(numbers, st.lists(numbers, max_size=3), any_value),
+            "p_dropout": st.one_of(st.lists(st.floats(-1, 2), max_size=2), any_value),
+            "momentum": any_value,
+            "init": names,
+            "cost": names,
+            "activation": names,
+            "gradient": names,
+            "dtype": st.one_of(dtypes, any_value),
+            "evaluation_data": st.one_of(st.none(), st.tuples(arrays(), labels)),
+        },
+    ),
     sizes=st.one_of(st.just(SIZES), st.lists(st.integers(-1, 5), max_size=3), any_value),
     eta=st.one_of(numbers, st.lists(numbers, max_size=3), any_value),
     epochs=st.one_of(st.integers(-2, 2), any_value),
@@ -189,10 +267,22 @@ def test_init_params_and_make_model(key, sizes, init, dtype):
 )
 def test_sweep_and_searches(kw, sizes, eta, epochs, m):
     expect_clear_error(lambda: jaxnn.sweep(sizes, (X, Y), epochs, m, eta, **kw))
-    expect_clear_error(lambda: jaxnn.eta_threshold(sizes, (X, Y), etas=eta if isinstance(eta, list) else [eta],
-                                                   epochs=epochs, mini_batch_size=m))
-    expect_clear_error(lambda: jaxnn.lambda_search(sizes, (X, Y), kw.get("evaluation_data"), eta, epochs=epochs,
-                                                   mini_batch_size=m, lmbdas=kw.get("lmbda", [0.0])))
+    expect_clear_error(
+        lambda: jaxnn.eta_threshold(
+            sizes, (X, Y), etas=eta if isinstance(eta, list) else [eta], epochs=epochs, mini_batch_size=m
+        )
+    )
+    expect_clear_error(
+        lambda: jaxnn.lambda_search(
+            sizes,
+            (X, Y),
+            kw.get("evaluation_data"),
+            eta,
+            epochs=epochs,
+            mini_batch_size=m,
+            lmbdas=kw.get("lmbda", [0.0]),
+        )
+    )
 
 
 # -- untrusted files
@@ -204,8 +294,16 @@ def _model_bytes():
 
 
 def _checkpoint_bytes():
-    path = checkpoint.save_checkpoint(TMP / "valid.ckpt", params=P, opt_state=None, key=jax.random.key(0), epoch=0,
-                                      eta=1.0, history={"epoch": [0], "eta": [1.0]}, config={"a": 1})
+    path = checkpoint.save_checkpoint(
+        TMP / "valid.ckpt",
+        params=P,
+        opt_state=None,
+        key=jax.random.key(0),
+        epoch=0,
+        eta=1.0,
+        history={"epoch": [0], "eta": [1.0]},
+        config={"a": 1},
+    )
     return path.read_bytes()
 
 
@@ -244,10 +342,11 @@ def test_damaged_model_and_checkpoint_files(model, ckpt):
     expect_clear_error(lambda: _load_checkpoint(path))
 
 
-json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), st.text(max_size=4)),
-                           lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                   st.dictionaries(st.text(max_size=4), inner, max_size=3)),
-                           max_leaves=12)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=4)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)),
+    max_leaves=12,
+)
 
 
 def _npz(path, arrays_, meta):
@@ -262,13 +361,29 @@ def _npz(path, arrays_, meta):
 
 @SETTINGS
 @given(
-    meta=st.one_of(json_values, st.fixed_dictionaries(
-        {"format": st.sampled_from(["jaxnn-model", "jaxnn-checkpoint", "x"]), "version": st.one_of(st.just(1), json_values)},
-        optional={"sizes": st.one_of(st.just([2, 1]), json_values), "epoch": json_values, "eta": json_values,
-                  "history": json_values, "config": st.one_of(st.just({"a": 1}), json_values),
-                  "n_params": json_values, "best": json_values, "since_best": json_values, "cost": json_values})),
-    members=st.dictionaries(st.sampled_from(["layer0/w", "layer0/b", "params/0", "params/1", "key", "evil"]), arrays(),
-                            max_size=4),
+    meta=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {
+                "format": st.sampled_from(["jaxnn-model", "jaxnn-checkpoint", "x"]),
+                "version": st.one_of(st.just(1), json_values),
+            },
+            optional={
+                "sizes": st.one_of(st.just([2, 1]), json_values),
+                "epoch": json_values,
+                "eta": json_values,
+                "history": json_values,
+                "config": st.one_of(st.just({"a": 1}), json_values),
+                "n_params": json_values,
+                "best": json_values,
+                "since_best": json_values,
+                "cost": json_values,
+            },
+        ),
+    ),
+    members=st.dictionaries(
+        st.sampled_from(["layer0/w", "layer0/b", "params/0", "params/1", "key", "evil"]), arrays(), max_size=4
+    ),
 )
 def test_hostile_npz_files(meta, members):
     path = TMP / "hostile.npz"
@@ -280,11 +395,21 @@ def test_hostile_npz_files(meta, members):
 
 
 @SETTINGS
-@given(doc=st.one_of(json_values, st.fixed_dictionaries(
-    {"sizes": st.one_of(st.just([2, 1]), json_values), "weights": st.one_of(st.just([[[0.5, 0.5]]]), json_values),
-     "biases": st.one_of(st.just([[[0.0]]]), json_values),
-     "cost": st.one_of(st.sampled_from(["QuadraticCost", "CrossEntropyCost"]), json_values)},
-    optional={"extra": json_values})), raw=st.binary(max_size=40))
+@given(
+    doc=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {
+                "sizes": st.one_of(st.just([2, 1]), json_values),
+                "weights": st.one_of(st.just([[[0.5, 0.5]]]), json_values),
+                "biases": st.one_of(st.just([[[0.0]]]), json_values),
+                "cost": st.one_of(st.sampled_from(["QuadraticCost", "CrossEntropyCost"]), json_values),
+            },
+            optional={"extra": json_values},
+        ),
+    ),
+    raw=st.binary(max_size=40),
+)
 def test_network2_json_with_wrong_types(doc, raw):
     path = TMP / "net.json"
     path.write_text(json.dumps(doc))
@@ -296,8 +421,10 @@ def test_network2_json_with_wrong_types(doc, raw):
 
 
 @SETTINGS
-@given(params=st.one_of(any_value, st.lists(st.fixed_dictionaries({"w": arrays(), "b": arrays()}), max_size=2)),
-       meta=st.dictionaries(st.text(max_size=4), st.one_of(json_values, st.just(object())), max_size=2))
+@given(
+    params=st.one_of(any_value, st.lists(st.fixed_dictionaries({"w": arrays(), "b": arrays()}), max_size=2)),
+    meta=st.dictionaries(st.text(max_size=4), st.one_of(json_values, st.just(object())), max_size=2),
+)
 def test_save_model_with_bad_params_or_metadata(params, meta):
     meta = {k: v for k, v in meta.items() if k.isidentifier() and k != "path" and k != "params"}
     expect_clear_error(lambda: jaxnn.save_model(TMP / "saved.npz", params, **meta))
@@ -317,13 +444,24 @@ def idx_gz(draw):
 
 
 @SETTINGS
-@given(files=st.lists(idx_gz(), min_size=4, max_size=4), one_hot=any_value, dtype=st.one_of(dtypes, any_value),
-       name=st.one_of(st.sampled_from(["mnist", "fashion-mnist", "MNIST", "fashion_mnist"]), any_value))
+@given(
+    files=st.lists(idx_gz(), min_size=4, max_size=4),
+    one_hot=any_value,
+    dtype=st.one_of(dtypes, any_value),
+    name=st.one_of(st.sampled_from(["mnist", "fashion-mnist", "MNIST", "fashion_mnist"]), any_value),
+)
 def test_loaders(files, one_hot, dtype, name):
     folder = TMP / "fashion"
     folder.mkdir(exist_ok=True)
-    for n, content in zip(["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                           "t10k-labels-idx1-ubyte.gz"], files):
+    for n, content in zip(
+        [
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ],
+        files,
+    ):
         (folder / n).write_bytes(content)
     expect_clear_error(lambda: jaxnn.load_fashion_mnist(directory=folder))
     expect_clear_error(lambda: jaxnn.load_fashion_mnist(one_hot=one_hot, dtype=dtype, directory=folder))
@@ -338,16 +476,61 @@ def test_loaders(files, one_hot, dtype, name):
 # -- the command line
 
 
-TINY = datasets.Dataset(datasets.Split(np.zeros((30, 784), np.float32), np.arange(30) % 10),
-                        datasets.Split(np.zeros((10, 784), np.float32), np.arange(10) % 10),
-                        datasets.Split(np.zeros((10, 784), np.float32), np.arange(10) % 10))
-OPTIONS = ["--sizes", "--epochs", "--mini-batch-size", "--eta", "--cost", "--activation", "--output-activation",
-           "--init", "--seed", "--seeds", "--gradient", "--lmbda", "--regularizer", "--p-dropout", "--momentum",
-           "--early-stopping", "--halve-eta-after", "--train-size", "--dataset", "--evaluate-on", "--on", "--save"]
-VALUES = st.one_of(st.sampled_from(["-1", "0", "1", "nan", "inf", "1e400", "784,30,10", "784,,10", "4,3", "abc",
-                                    "sigmoid", "sigmod", "mnist", "fashion-mnist", "test", "none", "0,1,-1",
-                                    "99999999999999999999999", str(TMP / "nope" / "m.npz")]),
-                   st.text(alphabet="-0123456789.,ae", max_size=6))
+TINY = datasets.Dataset(
+    datasets.Split(np.zeros((30, 784), np.float32), np.arange(30) % 10),
+    datasets.Split(np.zeros((10, 784), np.float32), np.arange(10) % 10),
+    datasets.Split(np.zeros((10, 784), np.float32), np.arange(10) % 10),
+)
+OPTIONS = [
+    "--sizes",
+    "--epochs",
+    "--mini-batch-size",
+    "--eta",
+    "--cost",
+    "--activation",
+    "--output-activation",
+    "--init",
+    "--seed",
+    "--seeds",
+    "--gradient",
+    "--lmbda",
+    "--regularizer",
+    "--p-dropout",
+    "--momentum",
+    "--early-stopping",
+    "--halve-eta-after",
+    "--train-size",
+    "--dataset",
+    "--evaluate-on",
+    "--on",
+    "--save",
+]
+VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "-1",
+            "0",
+            "1",
+            "nan",
+            "inf",
+            "1e400",
+            "784,30,10",
+            "784,,10",
+            "4,3",
+            "abc",
+            "sigmoid",
+            "sigmod",
+            "mnist",
+            "fashion-mnist",
+            "test",
+            "none",
+            "0,1,-1",
+            "99999999999999999999999",
+            str(TMP / "nope" / "m.npz"),
+        ]
+    ),
+    st.text(alphabet="-0123456789.,ae", max_size=6),
+)
 
 
 @st.composite
@@ -370,7 +553,9 @@ def test_cli_argv(args, model):
     real_load = datasets.load
     err = stdio.StringIO()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(datasets, "load", lambda name, **kw: TINY if name in ("mnist", "fashion-mnist") else real_load(name, **kw))
+        mp.setattr(
+            datasets, "load", lambda name, **kw: TINY if name in ("mnist", "fashion-mnist") else real_load(name, **kw)
+        )
         try:
             with contextlib.redirect_stderr(err), contextlib.redirect_stdout(stdio.StringIO()):
                 code = cli.main(args + ["--no-progress"] if args[:1] in (["train"], ["sweep"]) else args)

@@ -55,8 +55,16 @@ def _meta(**over):
         (lambda p: _write_npz(p, __jaxnn__=_meta(sizes=[2, "x"])), "positive integers"),
         (lambda p: _write_npz(p, __jaxnn__=_meta(sizes=[1 << 23, 1 << 23])), "more than"),
         (lambda p: _write_npz(p, __jaxnn__=_meta()), "missing"),
-        (lambda p: _write_npz(p, __jaxnn__=_meta(), **{"layer0/w": np.zeros((3, 3)), "layer0/b": np.zeros(1)}), "expected float"),
-        (lambda p: _write_npz(p, __jaxnn__=_meta(), **{"layer0/w": np.array([[object()], [1]], dtype=object), "layer0/b": np.zeros(1)}), "not a readable"),
+        (
+            lambda p: _write_npz(p, __jaxnn__=_meta(), **{"layer0/w": np.zeros((3, 3)), "layer0/b": np.zeros(1)}),
+            "expected float",
+        ),
+        (
+            lambda p: _write_npz(
+                p, __jaxnn__=_meta(), **{"layer0/w": np.array([[object()], [1]], dtype=object), "layer0/b": np.zeros(1)}
+            ),
+            "not a readable",
+        ),
     ],
 )
 def test_corrupt_or_foreign_files_give_clear_errors(tmp_path, make, message):
@@ -117,10 +125,12 @@ def test_huge_declared_shape_is_refused_before_anything_is_allocated(tmp_path):
     np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": (40_000, 40_000)})
     header = buf.getvalue()
     meta = {"format": "jaxnn-model", "version": 1, "sizes": [40_000, 40_000]}  # within the parameter limit
-    _forged_npz(tmp_path / "m.npz", meta, {"layer0/w.npy": header + b"\0" * 16,
-                                           "layer0/b.npy": _npy(np.zeros(40_000))})
-    with pytest.raises(jaxnn.JaxnnError, match=r"declares shape \(40000, 40000\) of float64 \(12,800,000,\d+ bytes\) "
-                                               r"but the file holds \d+ \(truncated, corrupt or forged\)"):
+    _forged_npz(tmp_path / "m.npz", meta, {"layer0/w.npy": header + b"\0" * 16, "layer0/b.npy": _npy(np.zeros(40_000))})
+    with pytest.raises(
+        jaxnn.JaxnnError,
+        match=r"declares shape \(40000, 40000\) of float64 \(12,800,000,\d+ bytes\) "
+        r"but the file holds \d+ \(truncated, corrupt or forged\)",
+    ):
         jaxnn.load_model(tmp_path / "m.npz")
 
 
@@ -133,22 +143,28 @@ def test_object_arrays_are_never_unpickled(tmp_path):
     _Hostile.target = tmp_path / "pwned"
     a = np.empty((1, 2), dtype=object)
     a[0, 0], a[0, 1] = _Hostile(), _Hostile()
-    _forged_npz(tmp_path / "m.npz", {"format": "jaxnn-model", "version": 1, "sizes": [2, 1]},
-                {"layer0/w.npy": _npy(a), "layer0/b.npy": _npy(np.zeros(1))})
+    _forged_npz(
+        tmp_path / "m.npz",
+        {"format": "jaxnn-model", "version": 1, "sizes": [2, 1]},
+        {"layer0/w.npy": _npy(a), "layer0/b.npy": _npy(np.zeros(1))},
+    )
     with pytest.raises(jaxnn.JaxnnError, match="holds Python objects, which jaxnn never unpickles"):
         jaxnn.load_model(tmp_path / "m.npz")
     assert not _Hostile.target.exists()  # the pickle's payload never ran
 
 
-@pytest.mark.parametrize("meta,message", [
-    ({"version": True}, "format version True is not a positive integer"),
-    ({"version": "1"}, "format version '1' is not a positive integer"),
-    ({"sizes": "784,10"}, "'sizes' must be a list of positive integers"),
-    ({"sizes": [2, 1.0]}, "'sizes' must be a list of positive integers"),
-    ({"sizes": [2, True]}, "'sizes' must be a list of positive integers"),
-    ({"cost": 5}, "metadata entry 'cost' must be a name"),
-    ({"activation": ["sigmoid"]}, "metadata entry 'activation' must be a name"),
-])
+@pytest.mark.parametrize(
+    "meta,message",
+    [
+        ({"version": True}, "format version True is not a positive integer"),
+        ({"version": "1"}, "format version '1' is not a positive integer"),
+        ({"sizes": "784,10"}, "'sizes' must be a list of positive integers"),
+        ({"sizes": [2, 1.0]}, "'sizes' must be a list of positive integers"),
+        ({"sizes": [2, True]}, "'sizes' must be a list of positive integers"),
+        ({"cost": 5}, "metadata entry 'cost' must be a name"),
+        ({"activation": ["sigmoid"]}, "metadata entry 'activation' must be a name"),
+    ],
+)
 def test_metadata_with_wrong_json_types(tmp_path, meta, message):
     full = {"format": "jaxnn-model", "version": 1, "sizes": [2, 1], **meta}
     _forged_npz(tmp_path / "m.npz", full, {"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1))})
@@ -156,17 +172,32 @@ def test_metadata_with_wrong_json_types(tmp_path, meta, message):
         jaxnn.load_model(tmp_path / "m.npz")
 
 
-@pytest.mark.parametrize("members,message", [
-    ({"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1)), "evil.npy": _npy(np.zeros(3))},
-     r"holds arrays this format does not have \(evil\)"),
-    ({"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1)), "run.sh": b"rm -rf /"},
-     r"holds members that are not arrays \(run.sh\)"),
-    ({"layer0/w.npy": _npy(np.zeros((1, 2), np.int64)), "layer0/b.npy": _npy(np.zeros(1))},
-     r"layer0/w has shape \(1, 2\) and dtype int64, expected float \(1, 2\)"),
-    ({"layer0/w.npy": _npy(np.array([["ab", "cd"]])), "layer0/b.npy": _npy(np.zeros(1))}, r"dtype <U2, expected float"),
-    ({"layer0/w.npy": _npy(np.full((1, 2), np.inf)), "layer0/b.npy": _npy(np.zeros(1))}, "holds NaN or infinite values"),
-    ({"layer0/b.npy": _npy(np.zeros(1))}, r"array layer0/w is missing \(file truncated\?\)"),
-])
+@pytest.mark.parametrize(
+    "members,message",
+    [
+        (
+            {"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1)), "evil.npy": _npy(np.zeros(3))},
+            r"holds arrays this format does not have \(evil\)",
+        ),
+        (
+            {"layer0/w.npy": _npy(np.zeros((1, 2))), "layer0/b.npy": _npy(np.zeros(1)), "run.sh": b"rm -rf /"},
+            r"holds members that are not arrays \(run.sh\)",
+        ),
+        (
+            {"layer0/w.npy": _npy(np.zeros((1, 2), np.int64)), "layer0/b.npy": _npy(np.zeros(1))},
+            r"layer0/w has shape \(1, 2\) and dtype int64, expected float \(1, 2\)",
+        ),
+        (
+            {"layer0/w.npy": _npy(np.array([["ab", "cd"]])), "layer0/b.npy": _npy(np.zeros(1))},
+            r"dtype <U2, expected float",
+        ),
+        (
+            {"layer0/w.npy": _npy(np.full((1, 2), np.inf)), "layer0/b.npy": _npy(np.zeros(1))},
+            "holds NaN or infinite values",
+        ),
+        ({"layer0/b.npy": _npy(np.zeros(1))}, r"array layer0/w is missing \(file truncated\?\)"),
+    ],
+)
 def test_extra_missing_or_mistyped_arrays(tmp_path, members, message):
     _forged_npz(tmp_path / "m.npz", {"format": "jaxnn-model", "version": 1, "sizes": [2, 1]}, members)
     with pytest.raises(jaxnn.JaxnnError, match=message):
@@ -202,16 +233,33 @@ def test_save_model_refuses_what_would_make_an_unreadable_file(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("text,message", [
-    (json.dumps({"sizes": [2, 1], "weights": [[[0.1, 0.2]]], "biases": [[[0.0]]], "cost": "QuadraticCost",
-                 "script": "x"}), r"keys network2 files do not have \('script'\)"),
-    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
-    (json.dumps({"sizes": [2, 1], "weights": [[[0.1, "0.2"]]], "biases": [[[0.0]]], "cost": "QuadraticCost"}),
-     r"weights\[0\] must be a \(1, 2\) nested list of numbers"),
-    (json.dumps({"sizes": [2, 1], "weights": [[[0.1, 10 ** 400]]], "biases": [[[0.0]]], "cost": "QuadraticCost"}),
-     r"weights\[0\] must be a \(1, 2\) nested list of numbers"),
-    (json.dumps({"sizes": [1 << 20, 1 << 20], "weights": [], "biases": [], "cost": "QuadraticCost"}), "more than"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            json.dumps(
+                {
+                    "sizes": [2, 1],
+                    "weights": [[[0.1, 0.2]]],
+                    "biases": [[[0.0]]],
+                    "cost": "QuadraticCost",
+                    "script": "x",
+                }
+            ),
+            r"keys network2 files do not have \('script'\)",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+        (
+            json.dumps({"sizes": [2, 1], "weights": [[[0.1, "0.2"]]], "biases": [[[0.0]]], "cost": "QuadraticCost"}),
+            r"weights\[0\] must be a \(1, 2\) nested list of numbers",
+        ),
+        (
+            json.dumps({"sizes": [2, 1], "weights": [[[0.1, 10**400]]], "biases": [[[0.0]]], "cost": "QuadraticCost"}),
+            r"weights\[0\] must be a \(1, 2\) nested list of numbers",
+        ),
+        (json.dumps({"sizes": [1 << 20, 1 << 20], "weights": [], "biases": [], "cost": "QuadraticCost"}), "more than"),
+    ],
+)
 def test_hostile_network2_json(tmp_path, text, message):
     path = tmp_path / "n.json"
     path.write_text(text)
@@ -232,16 +280,23 @@ def test_corrupted_mnist_copy_is_caught_with_a_repair_hint(tmp_path):
     raw[len(raw) // 3] ^= 0x01  # one bit, same size: only the checksum can tell
     copy.write_bytes(bytes(raw))
     os.utime(copy, ns=(1, 1))  # a new timestamp: the earlier verification no longer counts
-    with pytest.raises(jaxnn.JaxnnError, match=r"is corrupt \(SHA-256 [0-9a-f]{12}…\): reinstall jaxnn "
-                                               r"\(pip install --force-reinstall \.\) or restore the file"):
+    with pytest.raises(
+        jaxnn.JaxnnError,
+        match=r"is corrupt \(SHA-256 [0-9a-f]{12}…\): reinstall jaxnn "
+        r"\(pip install --force-reinstall \.\) or restore the file",
+    ):
         data.load_mnist(path=copy)
 
 
 def test_corrupted_fashion_mnist_file_names_the_package_to_reinstall(tmp_path):
     import gzip
 
-    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-             "t10k-labels-idx1-ubyte.gz"]
+    names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     shapes = [(60_000, 28, 28), (60_000,), (10_000, 28, 28), (10_000,)]
     for n, shape in zip(names, shapes):
         header = bytes([0, 0, 8, len(shape)]) + b"".join(int(s).to_bytes(4, "big") for s in shape)
@@ -250,7 +305,9 @@ def test_corrupted_fashion_mnist_file_names_the_package_to_reinstall(tmp_path):
     raw = bytearray((tmp_path / names[1]).read_bytes())
     raw[-6] ^= 0xFF  # inside the gzip trailer's CRC-32
     (tmp_path / names[1]).write_bytes(bytes(raw))
-    with pytest.raises(jaxnn.JaxnnError, match="corrupt or truncated .*apt-get install --reinstall dataset-fashion-mnist"):
+    with pytest.raises(
+        jaxnn.JaxnnError, match="corrupt or truncated .*apt-get install --reinstall dataset-fashion-mnist"
+    ):
         jaxnn.load_fashion_mnist(directory=tmp_path)
 
 
@@ -261,8 +318,20 @@ def test_cli_reports_a_full_disk_in_one_line(tmp_path, monkeypatch, capsys):
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(jaxnn, "save_model", full)
-    code = cli.main(["train", "--epochs", "0", "--train-size", "50", "--sizes", "784,5,10", "--no-progress",
-                     "--save", str(tmp_path / "m.npz")])
+    code = cli.main(
+        [
+            "train",
+            "--epochs",
+            "0",
+            "--train-size",
+            "50",
+            "--sizes",
+            "784,5,10",
+            "--no-progress",
+            "--save",
+            str(tmp_path / "m.npz"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("jaxnn: error: No space left on device (") and "free space or pick another path" in err

@@ -67,12 +67,16 @@ def _build(name, act, p):
     return kind, make_layer((name, settings))
 
 
-@pytest.mark.parametrize("name,act,p,train", LAYER_CASES, ids=[f"{n}-{a}-p{p}-{'train' if t else 'test'}" for n, a, p, t in LAYER_CASES])
+@pytest.mark.parametrize(
+    "name,act,p,train", LAYER_CASES, ids=[f"{n}-{a}-p{p}-{'train' if t else 'test'}" for n, a, p, t in LAYER_CASES]
+)
 def test_every_layer_backward_equals_vjp_of_its_forward(name, act, p, train):
     kind, layer = _build(name, act, p)
     seed = LAYER_CASES.index((name, act, p, train))
     out_shape = layer.out_shape(kind.example_in_shape)
-    params = _random_like(jax.eval_shape(lambda: layer.init(jax.random.key(0), kind.example_in_shape, jnp.float64)[0]), seed)
+    params = _random_like(
+        jax.eval_shape(lambda: layer.init(jax.random.key(0), kind.example_in_shape, jnp.float64)[0]), seed
+    )
     x = jnp.asarray(np.random.default_rng(seed + 100).normal(size=(3,) + kind.example_in_shape))
     mult = layer.dropout(jax.random.key(seed), x.shape, x.dtype, train)
 
@@ -99,7 +103,9 @@ def test_output_layer_backward_from_z_equals_vjp_of_its_logits(name):
     ``backward_z`` must equal ``jax.vjp`` of its ``logits``, and ``forward`` must be the
     activation of ``logits``."""
     kind, layer = _build(name, None, 0.0)
-    params = _random_like(jax.eval_shape(lambda: layer.init(jax.random.key(0), kind.example_in_shape, jnp.float64)[0]), 1)
+    params = _random_like(
+        jax.eval_shape(lambda: layer.init(jax.random.key(0), kind.example_in_shape, jnp.float64)[0]), 1
+    )
     x = jnp.asarray(np.random.default_rng(2).normal(size=(4,) + kind.example_in_shape))
     delta = jnp.asarray(np.random.default_rng(3).normal(size=(4,) + layer.out_shape(kind.example_in_shape)))
 
@@ -115,7 +121,10 @@ def test_output_layer_backward_from_z_equals_vjp_of_its_logits(name):
 
 
 NETS = {
-    "conv-fc-softmax": lambda act: ([ConvPool(2, 3, 2, act), FullyConnected(5, act, p_dropout=0.3), Softmax(3, p_dropout=0.2)], (1, 9, 8)),
+    "conv-fc-softmax": lambda act: (
+        [ConvPool(2, 3, 2, act), FullyConnected(5, act, p_dropout=0.3), Softmax(3, p_dropout=0.2)],
+        (1, 9, 8),
+    ),
     "conv-conv-softmax": lambda act: ([ConvPool(3, 3, 2, act), ConvPool(2, 2, 2, act), Softmax(4)], (2, 10, 10)),
 }
 
@@ -130,10 +139,14 @@ def _problem(arch, act, seed, m=4):
     return net, params, x, y
 
 
-NET_CASES = [(arch, act, True) for arch in NETS for act in ("sigmoid", "relu", "tanh")] + [("conv-fc-softmax", "tanh", False)]
+NET_CASES = [(arch, act, True) for arch in NETS for act in ("sigmoid", "relu", "tanh")] + [
+    ("conv-fc-softmax", "tanh", False)
+]
 
 
-@pytest.mark.parametrize("arch,act,train", NET_CASES, ids=[f"{a}-{b}-{'train' if t else 'test'}" for a, b, t in NET_CASES])
+@pytest.mark.parametrize(
+    "arch,act,train", NET_CASES, ids=[f"{a}-{b}-{'train' if t else 'test'}" for a, b, t in NET_CASES]
+)
 def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train):
     net, params, x, y = _problem(arch, act, seed=ELEMENTWISE.index(act) + 7 * list(NETS).index(arch))
     mults = masks(net, jax.random.key(3), x.shape[0], x.dtype, train=train)
@@ -149,7 +162,9 @@ def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train):
 def test_l2_term_is_network3s_half_lambda_sum_of_squares():
     net, params, x, y = _problem("conv-fc-softmax", "sigmoid", 0)
     sq = sum(float(jnp.sum(p["w"] ** 2)) for p in params)
-    l_reg, l0, gb, g0 = jax.jit(lambda p: [f(net, p, x, y, r) for f in (net_loss, net_backprop) for r in (0.25, 0.0)])(params)
+    l_reg, l0, gb, g0 = jax.jit(lambda p: [f(net, p, x, y, r) for f in (net_loss, net_backprop) for r in (0.25, 0.0)])(
+        params
+    )
     np.testing.assert_allclose(float(l_reg) - float(l0), 0.5 * 0.25 * sq, rtol=1e-12)
     for a, b, p in zip(gb, g0, params):  # biases are not penalised
         np.testing.assert_allclose(a["w"] - b["w"], 0.25 * p["w"], rtol=1e-10, atol=1e-14)
@@ -175,11 +190,15 @@ def test_hand_written_gradient_matches_finite_differences():
 
 
 def test_max_pool_routes_delta_to_the_argmax():
-    z = jnp.array([[1.0, 5.0, 2.0, 0.0, 9.0],
-                   [3.0, 4.0, 8.0, 7.0, 9.0],
-                   [0.5, 0.1, 6.0, 6.5, 9.0],
-                   [0.2, 0.3, 1.0, 2.0, 9.0],
-                   [9.0, 9.0, 9.0, 9.0, 9.0]])[None, None]  # the last row and column are dropped
+    z = jnp.array(
+        [
+            [1.0, 5.0, 2.0, 0.0, 9.0],
+            [3.0, 4.0, 8.0, 7.0, 9.0],
+            [0.5, 0.1, 6.0, 6.5, 9.0],
+            [0.2, 0.3, 1.0, 2.0, 9.0],
+            [9.0, 9.0, 9.0, 9.0, 9.0],
+        ]
+    )[None, None]  # the last row and column are dropped
     pooled, arg = max_pool(z, 2)
     np.testing.assert_array_equal(pooled[0, 0], [[5.0, 8.0], [0.5, 6.5]])
     np.testing.assert_array_equal(arg[0, 0], [[1, 2], [0, 1]])
@@ -202,12 +221,12 @@ def _naive_conv_pool(x, w, b, p, fn):
         for o in range(f):
             for i in range(h - k + 1):
                 for j in range(wd - k + 1):
-                    conv[n, o, i, j] = np.sum(x[n, :, i:i + k, j:j + k] * w[o])
+                    conv[n, o, i, j] = np.sum(x[n, :, i : i + k, j : j + k] * w[o])
     hp, wp = conv.shape[2] // p, conv.shape[3] // p
     pooled = np.zeros((m, f, hp, wp))
     for i in range(hp):
         for j in range(wp):
-            pooled[:, :, i, j] = conv[:, :, p * i:p * i + p, p * j:p * j + p].max(axis=(2, 3))
+            pooled[:, :, i, j] = conv[:, :, p * i : p * i + p, p * j : p * j + p].max(axis=(2, 3))
     return fn(pooled + b[None, :, None, None])
 
 
@@ -218,7 +237,9 @@ def test_conv_pool_forward_equals_naive_loops(act, fn):
     x = np.random.default_rng(0).normal(size=(2, 2, 9, 8))
     y, _ = layer.forward(params, jnp.asarray(x), None)
     assert shape == (3, 3, 3) and y.shape == (2, 3, 3, 3)
-    np.testing.assert_allclose(y, _naive_conv_pool(x, np.asarray(params["w"]), np.asarray(params["b"]), 2, fn), rtol=1e-12)
+    np.testing.assert_allclose(
+        y, _naive_conv_pool(x, np.asarray(params["w"]), np.asarray(params["b"]), 2, fn), rtol=1e-12
+    )
 
 
 def test_network3_initialisation():
@@ -306,11 +327,14 @@ def test_incomplete_last_mini_batch_is_dropped_and_data_visited_in_order():
     eta, lmbda = 0.3, 0.8
     trained, history = jaxnn.sgd(params, (x, y), 1, 10, eta, key=0, lmbda=lmbda, net=net, **jaxnn.NETWORK3)
     assert history.steps_per_epoch == 2
-    step = jax.jit(lambda p, xb, yb: jax.tree_util.tree_map(
-        lambda p, g: p - eta * g, p, net_backprop(net, p, xb, jax.nn.one_hot(yb, 3, dtype=xb.dtype), lmbda / 2)))  # λ / (25 // 10)
+    step = jax.jit(
+        lambda p, xb, yb: jax.tree_util.tree_map(
+            lambda p, g: p - eta * g, p, net_backprop(net, p, xb, jax.nn.one_hot(yb, 3, dtype=xb.dtype), lmbda / 2)
+        )
+    )  # λ / (25 // 10)
     expected = params
     for i in range(2):
-        expected = step(expected, x[10 * i:10 * i + 10], y[10 * i:10 * i + 10])
+        expected = step(expected, x[10 * i : 10 * i + 10], y[10 * i : 10 * i + 10])
     chex.assert_trees_all_close(trained, expected, rtol=1e-12, atol=1e-14)
     # the same epoch with jax.grad
     auto, _ = jaxnn.sgd(params, (x, y), 1, 10, eta, key=0, lmbda=lmbda, gradient="autodiff", net=net, **jaxnn.NETWORK3)
@@ -318,8 +342,13 @@ def test_incomplete_last_mini_batch_is_dropped_and_data_visited_in_order():
 
 
 def test_best_validation_epoch_reports_its_test_accuracy():
-    h = jaxnn.History(epoch=[0, 1, 2, 3], evaluation_correct=[50, 70, 70, 60], evaluation_size=100,
-                      test_correct=[40, 65, 66, None], test_size=100)
+    h = jaxnn.History(
+        epoch=[0, 1, 2, 3],
+        evaluation_correct=[50, 70, 70, 60],
+        evaluation_size=100,
+        test_correct=[40, 65, 66, None],
+        test_size=100,
+    )
     assert h.best_validation() == (2, 0.7, 0.66)  # ties go to the later epoch (network3 compares with >=)
     assert h.best() == (1, 0.7)  # network.py's report: the first best epoch
 
@@ -327,7 +356,10 @@ def test_best_validation_epoch_reports_its_test_accuracy():
 @pytest.fixture(scope="module")
 def mnist_small():
     d = jaxnn.load_mnist()
-    return (d.training.x[:2000].reshape(-1, 1, 28, 28), d.training.y[:2000]), (d.validation.x[:1000], d.validation.y[:1000])
+    return (d.training.x[:2000].reshape(-1, 1, 28, 28), d.training.y[:2000]), (
+        d.validation.x[:1000],
+        d.validation.y[:1000],
+    )
 
 
 def test_short_training_run_learns_mnist(mnist_small):
@@ -335,8 +367,9 @@ def test_short_training_run_learns_mnist(mnist_small):
     net = conv_net([ConvPool(4, 5, 2), Softmax(10)], (1, 28, 28))
     params = init_network(jax.random.key(0), net)
     before = jaxnn.evaluate(params, *validation, net=net)
-    params, history = jaxnn.sgd(params, training, 2, 10, 0.5, key=1, net=net, evaluation_data=validation,
-                                test_data=validation, **jaxnn.NETWORK3)
+    params, history = jaxnn.sgd(
+        params, training, 2, 10, 0.5, key=1, net=net, evaluation_data=validation, test_data=validation, **jaxnn.NETWORK3
+    )
     assert len(history.evaluation_accuracy) == 2 and history.steps_per_epoch == 200
     epoch, val, test = history.best_validation()
     assert val > 0.75 > before / 1000 and test == val

@@ -13,7 +13,9 @@ import jaxnn
 @pytest.fixture(scope="module")
 def small():
     d = jaxnn.load_mnist()
-    return jaxnn.Split(d.training.x[:1000], d.training.y[:1000]), jaxnn.Split(d.validation.x[:500], d.validation.y[:500])
+    return jaxnn.Split(d.training.x[:1000], d.training.y[:1000]), jaxnn.Split(
+        d.validation.x[:500], d.validation.y[:500]
+    )
 
 
 def _sigmoid(z):
@@ -44,9 +46,21 @@ def test_one_step_matches_the_books_weight_decay_formula(regularizer):
 def test_monitoring_records_network2s_four_lists(small, capsys):
     train, val = small
     params = jaxnn.init_params(jax.random.key(0), [784, 20, 10])
-    trained, h = jaxnn.sgd(params, train, 3, 10, 0.5, key=0, evaluation_data=val, cost="cross-entropy", lmbda=5.0,
-                           monitor_evaluation_cost=True, monitor_training_cost=True, monitor_training_accuracy=True,
-                           verbose=True)
+    trained, h = jaxnn.sgd(
+        params,
+        train,
+        3,
+        10,
+        0.5,
+        key=0,
+        evaluation_data=val,
+        cost="cross-entropy",
+        lmbda=5.0,
+        monitor_evaluation_cost=True,
+        monitor_training_cost=True,
+        monitor_training_accuracy=True,
+        verbose=True,
+    )
     ec, ea, tc, ta = h.network2_lists()
     assert len(ec) == len(ea) == len(tc) == len(ta) == 3
     assert tc[-1] < tc[0] and ta[-1] > ta[0]
@@ -58,8 +72,12 @@ def test_monitoring_records_network2s_four_lists(small, capsys):
     assert tc[-1] == pytest.approx(c, rel=1e-4)
     assert ta[-1] == jaxnn.evaluate(trained, train.x, train.y)
     out = capsys.readouterr().out.splitlines()
-    assert out[:4] == ["Epoch 0 training complete", f"Cost on training data: {tc[0]}",
-                       f"Accuracy on training data: {ta[0]} / 1000", f"Cost on evaluation data: {ec[0]}"]
+    assert out[:4] == [
+        "Epoch 0 training complete",
+        f"Cost on training data: {tc[0]}",
+        f"Accuracy on training data: {ta[0]} / 1000",
+        f"Cost on evaluation data: {ec[0]}",
+    ]
     assert out[4] == f"Accuracy on evaluation data: {ea[0]} / 500"
 
 
@@ -76,8 +94,18 @@ def test_momentum_matches_optax_sgd_with_momentum(small):
 def test_any_optax_optimizer_trains(small):
     train, val = small
     params = jaxnn.init_params(jax.random.key(0), [784, 20, 10])
-    _, h = jaxnn.sgd(params, train, 3, 20, 1.0, key=0, evaluation_data=val, optimizer=optax.adam(3e-3),
-                     cost="log-likelihood", output_activation="softmax")
+    _, h = jaxnn.sgd(
+        params,
+        train,
+        3,
+        20,
+        1.0,
+        key=0,
+        evaluation_data=val,
+        optimizer=optax.adam(3e-3),
+        cost="log-likelihood",
+        output_activation="softmax",
+    )
     assert h.best()[1] > 0.7
 
 
@@ -112,8 +140,9 @@ def test_dropout_trains_and_scales_at_test_time(small):
     trained, h = jaxnn.sgd(params, train, 3, 10, 0.5, **kw)
     assert h.best()[1] > 0.6
     # book dropout: the test-time network multiplies hidden activations by 1 - p
-    net = jaxnn.mlp([784, 30, 10], jaxnn.make_model("sigmoid", "softmax", "log-likelihood", dropout="book"),
-                    p_dropout=0.5)
+    net = jaxnn.mlp(
+        [784, 30, 10], jaxnn.make_model("sigmoid", "softmax", "log-likelihood", dropout="book"), p_dropout=0.5
+    )
     counted = jaxnn.training.measure(net, trained, jnp.asarray(val.x), jnp.asarray(val.y), 0.0)[1]
     assert counted == h.evaluation_correct[-1]
     scaled = [{"w": trained[0]["w"], "b": trained[0]["b"]}, {"w": trained[1]["w"] * 0.5, "b": trained[1]["b"]}]

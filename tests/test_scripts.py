@@ -44,7 +44,9 @@ def test_chapter3_quick_prints_every_table_and_writes_the_figures(tmp_path):
     out = _ok("chapter3", tmp_path)
     for section in ("cross-entropy", "l2", "overfitting", "init", "costs", "l1-l2", "dropout"):
         assert f"## {section}" in out
-    row = re.search(r"\| \[784,30,10\] cross-entropy, large init, η 0\.5, \d+ epochs, best test \| 95\.49% \| ([\d.]+)%", out)
+    row = re.search(
+        r"\| \[784,30,10\] cross-entropy, large init, η 0\.5, \d+ epochs, best test \| 95\.49% \| ([\d.]+)%", out
+    )
     assert 80.0 < float(row.group(1)) < 97.0
     # the notes' L1 table: λ = 0.1 per step kills an L1 network (chance level), λ = 0 does not
     l1 = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\| ([\d.e-]+) \| [\d.]+% \| ([\d.]+)%", out, re.M)}

@@ -15,14 +15,26 @@ def small():
 def test_sweep_equals_the_same_runs_one_by_one(small):
     train, val = small
     kw = dict(cost="cross-entropy", evaluation_data=val)
-    res = jaxnn.sweep([784, 12, 10], train, 2, 10, [0.5, 1.0], seeds=[0, 1], lmbda=[0.0, 3.0], p_dropout=[0.0, 0.3],
-                      dtype=jnp.float64, **kw)
+    res = jaxnn.sweep(
+        [784, 12, 10],
+        train,
+        2,
+        10,
+        [0.5, 1.0],
+        seeds=[0, 1],
+        lmbda=[0.0, 3.0],
+        p_dropout=[0.0, 0.3],
+        dtype=jnp.float64,
+        **kw,
+    )
     assert len(res.configs) == 16 and res.evaluation_correct.shape == (16, 2)
     for i in (0, 5, 10, 15):
         c = res.configs[i]
         k_init, k_sgd = run_keys(c["seed"])
         params = jaxnn.init_params(k_init, [784, 12, 10], "default", dtype=jnp.float64)
-        alone, h = jaxnn.sgd(params, train, 2, 10, c["eta"], key=k_sgd, lmbda=c["lmbda"], p_dropout=c["p_dropout"], **kw)
+        alone, h = jaxnn.sgd(
+            params, train, 2, 10, c["eta"], key=k_sgd, lmbda=c["lmbda"], p_dropout=c["p_dropout"], **kw
+        )
         chex.assert_trees_all_close(res.network(i), alone, rtol=1e-9, atol=1e-11)
         assert res.evaluation_correct[i].tolist() == h.evaluation_correct
 

@@ -19,8 +19,7 @@ def _small(mnist, n=2000):
 
 def test_book_network_learns_mnist_quickly(mnist):
     params = jaxnn.init_params(jax.random.key(0), [784, 30, 10], "large")
-    _, history = jaxnn.sgd(params, mnist.training, 2, 10, 3.0, key=jax.random.key(1),
-                           evaluation_data=mnist.validation)
+    _, history = jaxnn.sgd(params, mnist.training, 2, 10, 3.0, key=jax.random.key(1), evaluation_data=mnist.validation)
     assert len(history.evaluation_correct) == 2 and history.evaluation_size == 10_000
     assert history.best()[1] > 0.88  # after 2 of the book's 30 epochs; the full run reaches ~95%
     assert history.evaluation_correct[-1] >= history.evaluation_correct[0] - 100
@@ -80,8 +79,10 @@ def test_gathering_mini_batches_in_groups_changes_nothing(mnist, gather_steps, g
     x, y = jnp.asarray(mnist.training.x[:257]), jnp.asarray(mnist.training.y[:257])
     hp = {"reg_scale": 0.01, "p_dropout": jnp.asarray([0.0, 0.25])}
     transform = optim.book_transformation(True)
-    run = {g: jax.jit(epoch_body(net, "backprop", 257, 10, transform, gather_steps=g, gather_bytes=gather_bytes))
-           for g in (1, gather_steps)}
+    run = {
+        g: jax.jit(epoch_body(net, "backprop", 257, 10, transform, gather_steps=g, gather_bytes=gather_bytes))
+        for g in (1, gather_steps)
+    }
     state = optim.book_state(transform, params, 0.5, 0.9)
     one, grouped = (run[g]((params, state), jax.random.key(8), x, y, hp) for g in (1, gather_steps))
     chex.assert_trees_all_equal(one, grouped)
@@ -105,8 +106,9 @@ def test_regression_targets_and_callback():
     y = 0.5 * x + 0.2
     params = jaxnn.init_params(jax.random.key(0), [1, 1], "default")
     seen = []
-    trained, _ = jaxnn.sgd(params, (x, y), 200, 8, 0.5, key=0, activation="linear",
-                           callback=lambda j, p, h: seen.append(j))
+    trained, _ = jaxnn.sgd(
+        params, (x, y), 200, 8, 0.5, key=0, activation="linear", callback=lambda j, p, h: seen.append(j)
+    )
     assert seen == list(range(200))
     np.testing.assert_allclose(trained[0]["w"], [[0.5]], atol=1e-3)
     np.testing.assert_allclose(trained[0]["b"], [0.2], atol=1e-3)
@@ -114,7 +116,16 @@ def test_regression_targets_and_callback():
 
 def test_verbose_prints_network_py_lines(mnist, capsys):
     params = jaxnn.init_params(jax.random.key(0), [784, 10, 10])
-    jaxnn.sgd(params, _small(mnist, 200), 2, 10, 1.0, key=0, evaluation_data=(mnist.test.x[:50], mnist.test.y[:50]), verbose=True)
+    jaxnn.sgd(
+        params,
+        _small(mnist, 200),
+        2,
+        10,
+        1.0,
+        key=0,
+        evaluation_data=(mnist.test.x[:50], mnist.test.y[:50]),
+        verbose=True,
+    )
     lines = capsys.readouterr().out.splitlines()
     assert [l.split(":")[0] for l in lines] == ["Epoch 0", "Epoch 1"]
     assert all(l.endswith(" / 50") for l in lines)

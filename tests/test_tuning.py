@@ -7,7 +7,9 @@ from jaxnn.tuning import eta_threshold, lambda_search
 @pytest.fixture(scope="module")
 def small():
     d = jaxnn.load_mnist()
-    return jaxnn.Split(d.training.x[:1000], d.training.y[:1000]), jaxnn.Split(d.validation.x[:500], d.validation.y[:500])
+    return jaxnn.Split(d.training.x[:1000], d.training.y[:1000]), jaxnn.Split(
+        d.validation.x[:500], d.validation.y[:500]
+    )
 
 
 def test_eta_threshold_separates_small_and_huge_learning_rates(small):

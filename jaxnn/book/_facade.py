@@ -246,15 +246,27 @@ class BookNetwork:
 
         with contextlib.redirect_stdout(_io.StringIO()):  # the core's divergence note, replaced below
             params, history = jaxnn.sgd(
-                self._params(), train, epochs, mini_batch_size, eta, key=self._next_key(),
-                evaluation_data=evaluation, cost=model.cost, activation=model.activation, lmbda=lmbda,
-                callback=callback, **monitors,
+                self._params(),
+                train,
+                epochs,
+                mini_batch_size,
+                eta,
+                key=self._next_key(),
+                evaluation_data=evaluation,
+                cost=model.cost,
+                activation=model.activation,
+                lmbda=lmbda,
+                callback=callback,
+                **monitors,
             )
         self._set_params(params)
         if len(history.epoch) < epochs:
             j = len(history.epoch)
-            print(f"jaxnn: training diverged in epoch {j} (the weights became NaN or infinite; try a smaller "
-                  "eta or lmbda); as in the original, they stay NaN for the remaining epochs", file=sys.stderr)
+            print(
+                f"jaxnn: training diverged in epoch {j} (the weights became NaN or infinite; try a smaller "
+                "eta or lmbda); as in the original, they stay NaN for the remaining epochs",
+                file=sys.stderr,
+            )
             self._set_params(jax.tree_util.tree_map(lambda p: jnp.full_like(p, jnp.nan), params))
             _continue_diverged(self, history, j, epochs, train, evaluation, lmbda, monitors, report)
         return history
@@ -267,8 +279,9 @@ def _continue_diverged(net, history, start, epochs, train, evaluation, lmbda, mo
     evaluated = net._metrics_of(*evaluation, lmbda) if evaluation is not None else None
     for j in range(start, epochs):
         history.epoch.append(j)
-        if evaluated is not None and (monitors.get("monitor_evaluation_accuracy", True)
-                                      or monitors.get("monitor_evaluation_cost")):
+        if evaluated is not None and (
+            monitors.get("monitor_evaluation_accuracy", True) or monitors.get("monitor_evaluation_cost")
+        ):
             history.evaluation_correct.append(evaluated[1])
         if evaluated is not None and monitors.get("monitor_evaluation_cost"):
             history.evaluation_cost.append(evaluated[0])

@@ -110,9 +110,19 @@ class Network(BookNetwork):
         """Draw weights and biases from N(0, 1), as network.py does (chapter 1's initialization)."""
         self._initialize("large")
 
-    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
-            monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
-            monitor_training_cost=False, monitor_training_accuracy=False):
+    def SGD(
+        self,
+        training_data,
+        epochs,
+        mini_batch_size,
+        eta,
+        lmbda=0.0,
+        evaluation_data=None,
+        monitor_evaluation_cost=False,
+        monitor_evaluation_accuracy=False,
+        monitor_training_cost=False,
+        monitor_training_accuracy=False,
+    ):
         """Train the network using mini-batch stochastic gradient descent with L2 regularization
         w ← (1 − ηλ/n)w − (η/m)Σ_x ∇C_x, n = len(training_data).
 
@@ -123,8 +133,10 @@ class Network(BookNetwork):
         """
         monitor_evaluation = monitor_evaluation_cost or monitor_evaluation_accuracy
         if monitor_evaluation and (evaluation_data is None or not len(evaluation_data)):
-            raise JaxnnError("monitor_evaluation_cost and monitor_evaluation_accuracy need evaluation_data, "
-                             "e.g. evaluation_data=validation_data")
+            raise JaxnnError(
+                "monitor_evaluation_cost and monitor_evaluation_accuracy need evaluation_data, "
+                "e.g. evaluation_data=validation_data"
+            )
         n = len(training_data)
         n_data = len(evaluation_data) if monitor_evaluation else 0
 
@@ -141,14 +153,25 @@ class Network(BookNetwork):
             print(flush=True)
 
         history = self._sgd(
-            training_data, epochs, mini_batch_size, eta, evaluation_data if monitor_evaluation else None, report,
-            lmbda, monitor_evaluation_cost=monitor_evaluation_cost,
+            training_data,
+            epochs,
+            mini_batch_size,
+            eta,
+            evaluation_data if monitor_evaluation else None,
+            report,
+            lmbda,
+            monitor_evaluation_cost=monitor_evaluation_cost,
             monitor_evaluation_accuracy=monitor_evaluation_accuracy,
-            monitor_training_cost=monitor_training_cost, monitor_training_accuracy=monitor_training_accuracy,
+            monitor_training_cost=monitor_training_cost,
+            monitor_training_accuracy=monitor_training_accuracy,
         )
         evaluation_cost, evaluation_correct, training_cost, training_correct = history.network2_lists()
-        return (list(evaluation_cost), list(evaluation_correct) if monitor_evaluation_accuracy else [],
-                list(training_cost), list(training_correct))
+        return (
+            list(evaluation_cost),
+            list(evaluation_correct) if monitor_evaluation_accuracy else [],
+            list(training_cost),
+            list(training_correct),
+        )
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
         """One gradient-descent step on ``mini_batch``, a list of ``(x, y)`` pairs:

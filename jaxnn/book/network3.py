@@ -222,8 +222,10 @@ class ConvPoolLayer:
         self.params = [self.w, self.b]
 
     def __repr__(self):
-        return (f"ConvPoolLayer(filter_shape={self.filter_shape}, image_shape={self.image_shape}, "
-                f"poolsize={self.poolsize}, activation_fn={getattr(self.activation_fn, '__name__', '?')})")
+        return (
+            f"ConvPoolLayer(filter_shape={self.filter_shape}, image_shape={self.image_shape}, "
+            f"poolsize={self.poolsize}, activation_fn={getattr(self.activation_fn, '__name__', '?')})"
+        )
 
 
 class FullyConnectedLayer:
@@ -256,8 +258,10 @@ class FullyConnectedLayer:
         self.params = [self.w, self.b]
 
     def __repr__(self):
-        return (f"{self._name}(n_in={self.n_in}, n_out={self.n_out}, "
-                f"activation_fn={getattr(self.activation_fn, '__name__', '?')}, p_dropout={self.p_dropout})")
+        return (
+            f"{self._name}(n_in={self.n_in}, n_out={self.n_out}, "
+            f"activation_fn={getattr(self.activation_fn, '__name__', '?')}, p_dropout={self.p_dropout})"
+        )
 
 
 class SoftmaxLayer(FullyConnectedLayer):
@@ -303,11 +307,14 @@ class Network:
     def __init__(self, layers, mini_batch_size, *, seed=None, key=None):
         self.layers = list(layers) if isinstance(layers, (list, tuple)) else layers
         if not isinstance(self.layers, list) or not self.layers or not all(isinstance(l, _LAYERS) for l in self.layers):
-            raise JaxnnError("Network takes a list of ConvPoolLayer, FullyConnectedLayer and SoftmaxLayer objects, "
-                             f"ending with a SoftmaxLayer, got {layers!r}")
+            raise JaxnnError(
+                "Network takes a list of ConvPoolLayer, FullyConnectedLayer and SoftmaxLayer objects, "
+                f"ending with a SoftmaxLayer, got {layers!r}"
+            )
         if not isinstance(self.layers[-1], SoftmaxLayer):
-            raise JaxnnError(f"the last layer must be a SoftmaxLayer (network3's cost and accuracy are its), "
-                             f"got {self.layers[-1]!r}")
+            raise JaxnnError(
+                f"the last layer must be a SoftmaxLayer (network3's cost and accuracy are its), got {self.layers[-1]!r}"
+            )
         self.mini_batch_size = positive_int(mini_batch_size, "mini_batch_size")
         self._check_shapes()
         self.net = conv_net([l.layer for l in self.layers], self.layers[0].in_shape)
@@ -332,14 +339,15 @@ class Network:
                 if shape is not None and shape != l.in_shape:
                     raise JaxnnError(
                         f"layer {i}, {l!r}, expects images {l.in_shape} but layer {i - 1} outputs {shape}: set "
-                        f"image_shape=(mini_batch_size, {', '.join(map(str, shape))})" if len(shape) == 3 else
-                        f"layer {i}, {l!r}, follows a layer that outputs flat rows {shape}: put ConvPoolLayers first"
+                        f"image_shape=(mini_batch_size, {', '.join(map(str, shape))})"
+                        if len(shape) == 3
+                        else f"layer {i}, {l!r}, follows a layer that outputs flat rows {shape}: put ConvPoolLayers first"
                     )
             elif shape is not None and math.prod(shape) != l.n_in:
                 raise JaxnnError(
                     f"layer {i}, {l!r}, has n_in={l.n_in} but layer {i - 1} outputs {shape} = {math.prod(shape)} "
-                    f"values per example: set n_in={'*'.join(map(str, shape))}" + ("" if len(shape) == 1 else
-                                                                                   f" (= {math.prod(shape)})")
+                    f"values per example: set n_in={'*'.join(map(str, shape))}"
+                    + ("" if len(shape) == 1 else f" (= {math.prod(shape)})")
                 )
             shape = l.layer.out_shape(l.in_shape)
 
@@ -362,8 +370,10 @@ class Network:
         """
         m = positive_int(mini_batch_size, "mini_batch_size")
         if m != self.mini_batch_size:
-            raise JaxnnError(f"SGD's mini_batch_size {m} differs from the network's {self.mini_batch_size}: "
-                             "pass the mini_batch_size the Network was built with")
+            raise JaxnnError(
+                f"SGD's mini_batch_size {m} differs from the network's {self.mini_batch_size}: "
+                "pass the mini_batch_size the Network was built with"
+            )
         epochs = positive_int(epochs, "epochs")
         eta = positive_float(eta, "eta")
         lmbda = positive_float(lmbda, "lmbda", allow_zero=True)
@@ -396,9 +406,20 @@ class Network:
                 announce(epoch + 1)
 
         announce(0)
-        params, history = sgd(params, (train_x, train_y), epochs, m, eta, key=key, net=self.net,
-                              evaluation_data=self._full_batches(*valid), lmbda=lmbda, callback=report,
-                              test_data=None if test is None else self._full_batches(*test), **NETWORK3)
+        params, history = sgd(
+            params,
+            (train_x, train_y),
+            epochs,
+            m,
+            eta,
+            key=key,
+            net=self.net,
+            evaluation_data=self._full_batches(*valid),
+            lmbda=lmbda,
+            callback=report,
+            test_data=None if test is None else self._full_batches(*test),
+            **NETWORK3,
+        )
         self.history = history
         if history.stopped:
             print(f"jaxnn: {history.stopped}", file=sys.stderr)
@@ -415,8 +436,10 @@ class Network:
             raise JaxnnError(f"{what} must be a pair (x, y) such as network3.load_data_shared() returns") from None
         x, y = np.asarray(x), np.asarray(y)
         if x.ndim < 2 or math.prod(x.shape[1:]) != math.prod(self.net.in_shape):
-            raise JaxnnError(f"{what} has inputs of shape {x.shape}, but the first layer takes "
-                             f"{math.prod(self.net.in_shape)} values per example ({self.layers[0]!r})")
+            raise JaxnnError(
+                f"{what} has inputs of shape {x.shape}, but the first layer takes "
+                f"{math.prod(self.net.in_shape)} values per example ({self.layers[0]!r})"
+            )
         if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
             raise JaxnnError(f"{what} must have one integer label per example, got labels {y.dtype}{list(y.shape)}")
         if len(x) < m:
@@ -430,6 +453,15 @@ class Network:
 
 
 __all__ = [
-    "ConvPoolLayer", "FullyConnectedLayer", "Network", "ReLU", "SharedData", "SoftmaxLayer", "linear",
-    "load_data_shared", "sigmoid", "size", "tanh",
+    "ConvPoolLayer",
+    "FullyConnectedLayer",
+    "Network",
+    "ReLU",
+    "SharedData",
+    "SoftmaxLayer",
+    "linear",
+    "load_data_shared",
+    "sigmoid",
+    "size",
+    "tanh",
 ]

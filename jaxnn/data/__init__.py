@@ -36,8 +36,10 @@ from jaxnn.validation import choice, float_dtype
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
-FASHION_REPAIR = ("reinstall it with 'apt-get install --reinstall dataset-fashion-mnist', or download the "
-                  "four IDX .gz files again and pass directory=")
+FASHION_REPAIR = (
+    "reinstall it with 'apt-get install --reinstall dataset-fashion-mnist', or download the "
+    "four IDX .gz files again and pass directory="
+)
 
 
 def _read_idx(path: Path, shape=None) -> np.ndarray:
@@ -57,8 +59,10 @@ def _read_idx(path: Path, shape=None) -> np.ndarray:
     for d in dims:
         expected *= d  # Python ints: a hostile header cannot overflow the count
     if data.size != expected:
-        raise JaxnnError(f"{path} is truncated or corrupt: its header declares {expected} values, it holds "
-                         f"{data.size}: {FASHION_REPAIR}")
+        raise JaxnnError(
+            f"{path} is truncated or corrupt: its header declares {expected} values, it holds "
+            f"{data.size}: {FASHION_REPAIR}"
+        )
     if shape is not None and tuple(dims) != tuple(shape):
         raise JaxnnError(f"{path} holds an array of shape {tuple(dims)}, expected {tuple(shape)}: {FASHION_REPAIR}")
     return data.reshape(dims)
@@ -74,8 +78,12 @@ def load_fashion_mnist(one_hot: bool = False, dtype=np.float32, directory: Optio
     if directory is not None and not isinstance(directory, (str, os.PathLike)):
         raise JaxnnError(f"directory must be a folder path, got {type(directory).__name__}")
     d = Path(directory) if directory is not None else FASHION_MNIST_DIR
-    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     missing = [n for n in names if not (d / n).is_file()]
     if missing:
         raise JaxnnError(
@@ -99,6 +107,18 @@ def load(name: str, **kwargs) -> Dataset:
     return DATASETS[name](**kwargs)
 
 
-
-__all__ = ["MNIST_PATH", "MNIST_SHA256", "MNIST_SIZE", "Dataset", "Split", "load", "load_expanded_mnist",
-           "load_fashion_mnist", "load_mnist", "load_mnist_arrays", "sha256_of", "split_dataset", "verify_mnist"]
+__all__ = [
+    "MNIST_PATH",
+    "MNIST_SHA256",
+    "MNIST_SIZE",
+    "Dataset",
+    "Split",
+    "load",
+    "load_expanded_mnist",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_mnist_arrays",
+    "sha256_of",
+    "split_dataset",
+    "verify_mnist",
+]

@@ -1,6 +1,5 @@
 """The MNIST copy shipped with jaxnn: its checksum, its arrays, and the book's split."""
 
-
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +65,7 @@ def verify_mnist(path=MNIST_PATH) -> Path:
     size = path.stat().st_size
     if size != MNIST_SIZE:
         raise JaxnnError(
-            f"the MNIST file {path} has {size:,} bytes, expected {MNIST_SIZE:,}: it is truncated "
-            f"or replaced; {repair}"
+            f"the MNIST file {path} has {size:,} bytes, expected {MNIST_SIZE:,}: it is truncated or replaced; {repair}"
         )
     digest = sha256_of(path)
     if digest != MNIST_SHA256:
@@ -82,7 +80,7 @@ def _one_hot(labels: np.ndarray, n: int = 10, dtype=np.float32) -> np.ndarray:
     return out
 
 
-def split_dataset(x_train, y_train, x_test, y_test, one_hot: bool, dtype, n_validation=10_000) -> Dataset:
+def split_dataset(x_train, y_train, x_test, y_test, *, one_hot: bool, dtype, n_validation: int = 10_000) -> Dataset:
     def prep(x, y):
         x = (x.reshape(len(x), -1).astype(dtype)) / dtype(255)
         y = y.astype(np.int32)

@@ -27,7 +27,7 @@ import os
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, List, Optional
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def shift(images: np.ndarray, step: int, axis: int) -> np.ndarray:
     if step not in (1, -1) or axis not in (0, 1):
         raise JaxnnError(f"shift moves images by step 1 or -1 along axis 0 or 1, got step={step}, axis={axis}")
     out = np.roll(images, step, axis=axis + 1)
-    edge = [slice(None)] * 3
+    edge: List[Any] = [slice(None)] * 3
     edge[axis + 1] = 0 if step == 1 else -1  # the row/column that wrapped around
     out[tuple(edge)] = 0
     return out
@@ -102,7 +102,7 @@ def _build(n: int, arrays):
     return x[order], y[order].astype(np.uint8)
 
 
-def _record(n: int, digest: str) -> dict:
+def _record(n: int, digest: Optional[str]) -> dict:
     return {"format": "jaxnn-expanded-mnist", "version": VERSION, "n_source": n, "seed": SEED, "sha256": digest}
 
 
