@@ -53,6 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxnn.data import expanded, load_mnist
 from jaxnn.errors import JaxnnError
 from jaxnn.layers import ConvPool, FullyConnected, Softmax
 from jaxnn.net import conv_net, init_network
@@ -161,14 +162,7 @@ def load_data_shared(filename="../data/mnist.pkl.gz"):
             f"got {os.fspath(filename)!r}: jaxnn never unpickles a file; for other data pass (x, y) arrays "
             "to SGD, e.g. network3.SharedData(x, y)"
         )
-    if kind == "expanded":
-        from jaxnn.data.expanded import load_expanded_mnist
-
-        data = load_expanded_mnist()
-    else:
-        from jaxnn.data import load_mnist
-
-        data = load_mnist()
+    data = expanded.load_expanded_mnist() if kind == "expanded" else load_mnist()
     return [SharedData(split.x, split.y) for split in data]
 
 
