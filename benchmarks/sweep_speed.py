@@ -20,6 +20,11 @@ Three measurements, all in one process on the same machine, in float32:
                of a 256 MB array. Large N train on a prefix of the training set (a few hundred
                mini-batches per epoch, not 5,000); the table says how many steps were timed.
 
+  conv-4       The chapter 6 conv net (ConvPool(20, 5) + FullyConnected(100) + Softmax(10)), 2 seeds ×
+               2 η (0.05, 0.1), mini-batch 10, on the first 5,000 training images: steady seconds
+               per epoch of one sweep of the 4 against 4 × the steady seconds per epoch of
+               ``jaxnn.sgd(net=...)`` (the second epoch of each; compilation not counted).
+
 Usage, from the repository root::
 
     python benchmarks/sweep_speed.py            # everything (a few minutes on 2 idle cores)
@@ -173,13 +178,35 @@ def scaling(data, ns, steps_for, bw) -> list:
     return rows
 
 
+# ----------------------------------------------------------------------------- (d) conv nets
+
+
+CONV_LAYERS = [jaxnn.ConvPool(20, 5), jaxnn.FullyConnected(100), jaxnn.Softmax(10)]
+
+
+def conv_4(data, images: int = 5000) -> dict:
+    """One sweep of 2 seeds × 2 η conv nets against the same 4 trained one by one (second epochs)."""
+    net = jaxnn.conv_net(CONV_LAYERS, (1, 28, 28))
+    train = jaxnn.Split(data.training.x[:images], data.training.y[:images])
+    etas, seeds = [0.05, 0.1], [0, 1]
+    res = jaxnn.sweep(net, train, 2, 10, etas, seeds=seeds)
+    alone = []
+    for seed in seeds:
+        for eta in etas:
+            k_init, k_sgd = run_keys(seed)
+            _, h = jaxnn.sgd(jaxnn.init_network(k_init, net), train, 2, 10, eta, key=k_sgd, net=net)
+            alone.append(h.seconds[1])
+    one_by_one = sum(alone)
+    return {"sweep_epoch_s": res.seconds[1], "one_by_one_epoch_s": one_by_one, "speedup": one_by_one / res.seconds[1]}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--quick", action="store_true", help="1 epoch for the λ table; fewer steps and sizes")
     ap.add_argument("--epochs", type=int, default=None, help="epochs of the λ table (default 5, as the notes)")
-    ap.add_argument("--only", choices=["l2-table", "book-64", "scaling"], default=None)
+    ap.add_argument("--only", choices=["l2-table", "book-64", "scaling", "conv-4"], default=None)
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     data = jaxnn.load_mnist()
@@ -242,6 +269,15 @@ def main(argv=None) -> int:
             flush=True,
         )
         out["scaling"] = scaling(data, ns, steps_for, bw)
+    if args.only in (None, "conv-4"):
+        r = out["conv_4"] = conv_4(data)
+        print(
+            f"\n## 4 conv nets (2 seeds × 2 η), ConvPool(20, 5) + FC(100) + Softmax(10), 5,000 images\n\n"
+            f"| way | s / epoch (second epoch) |\n|---|---:|\n| one jaxnn.sweep of 4 | {r['sweep_epoch_s']:.2f} |\n"
+            f"| 4 × jaxnn.sgd(net=...), one after another | {r['one_by_one_epoch_s']:.2f} |\n\n"
+            f"throughput of the sweep against one by one: {r['speedup']:.2f}×",
+            flush=True,
+        )
     out["load_end"] = _load()
     print(f"\n- {out['load_end']}")
     if args.json:
