@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the names for type checkers and editors; at run time each i
     from jaxnn.history import History
     from jaxnn.initializers import Initializer, init_params, initializers
     from jaxnn.layers import ConvPool, FullyConnected, Layer, LayerType, Softmax, layers, make_layer
-    from jaxnn.modelfile import load_model, save_model
+    from jaxnn.modelfile import load_model, load_network, save_model
     from jaxnn.net import (
         Model,
         Network,
@@ -68,7 +68,7 @@ _EXPORTS = {
     "jaxnn.history": ("History",),
     "jaxnn.initializers": ("Initializer", "init_params", "initializers"),
     "jaxnn.layers": ("ConvPool", "FullyConnected", "Layer", "LayerType", "Softmax", "layers", "make_layer"),
-    "jaxnn.modelfile": ("load_model", "save_model"),
+    "jaxnn.modelfile": ("load_model", "load_network", "save_model"),
     "jaxnn.net": (
         "Model",
         "Network",
@@ -176,6 +176,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_model",
+    "load_network",
     "loss",
     "make_layer",
     "make_model",
