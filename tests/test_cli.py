@@ -456,6 +456,10 @@ def test_conv_net_from_the_command_line(tmp_path, capsys):
     assert rows[1][:2] == ["1", "softmax"] and rows[1][-1] == "5,770"  # 4·12·12·10 + 10
     assert summary[5].startswith("parameters: 5,874 (")
     assert f"layers={layers}" in summary[6] and "train_size=1000" in summary[6] and "eta=0.1" in summary[6]
+    # a sweep of the same conv net with the same seed trains the same network
+    sweep = ["sweep", "--layers", layers, "--eta", "0.03,0.1", "--epochs", "1", "--train-size", "1000", "--no-progress"]
+    assert main(sweep) == 0
+    assert f"| 0.1 | 0 | — | {validation:.2f}% |" in capsys.readouterr().out
 
 
 def test_summary_of_a_network2_file(tmp_path, capsys):
