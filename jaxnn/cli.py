@@ -766,8 +766,8 @@ def main(argv=None) -> int:
 
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         print(
-            f"jaxnn: error: cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
-            + ("; free some space or pick another path" if full else "; pick another path"),
+            f"jaxnn: error: {exc.strerror or exc} ({exc.filename or 'file system'}): "
+            + ("free space or pick another path" if full else "pick another path"),
             file=sys.stderr,
         )
         return 1

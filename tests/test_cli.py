@@ -428,7 +428,7 @@ def test_a_figure_failure_never_loses_the_model(tmp_path, monkeypatch, capsys):
     argv = ["train", "--sizes", "784,8,10", "--epochs", "1", "--train-size", "300", "--no-progress"]
     assert main(argv + ["--save", str(model), "--plot", str(tmp_path / "p.png")]) == 1
     err = capsys.readouterr().err
-    assert f"the model was saved to {model} before the figures" in err and "free some space" in err
+    assert f"the model was saved to {model} before the figures" in err and "free space or pick another path" in err
     import jaxnn
 
     net, params, meta = jaxnn.load_network(model)
