@@ -17,6 +17,7 @@ Every network is a :class:`Network`: a stack of layers with a cost and a regular
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from typing import TYPE_CHECKING, Any, List
@@ -102,6 +103,8 @@ _SHADOWED = {name: module for name, module in _HOME.items() if module == f"jaxnn
 def __getattr__(name: str) -> Any:
     module = _HOME.get(name)
     if module is None:
+        if not name.startswith("_") and importlib.util.find_spec(f"jaxnn.{name}") is not None:
+            return importlib.import_module(f"jaxnn.{name}")  # jaxnn.modelfile and the other submodules
         raise AttributeError(f"module 'jaxnn' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     if name not in _SHADOWED:

@@ -249,6 +249,13 @@ for name in ("activations", "costs", "initializers", "regularizers"):
 missing = [n for n in jaxnn.__all__ if not hasattr(jaxnn, n)]
 assert not missing, missing
 from jaxnn import sgd, Network, load_network
+assert jaxnn.modelfile.load_network2.__module__ == "jaxnn.modelfile" and jaxnn.data.load  # submodules as before
+try:
+    jaxnn.no_such_name
+except AttributeError as e:
+    assert "no attribute 'no_such_name'" in str(e)
+else:
+    raise AssertionError("no AttributeError")
 assert set(jaxnn.__all__) <= set(dir(jaxnn))
 print("OK")
 """
