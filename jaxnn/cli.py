@@ -224,7 +224,7 @@ def _add_network_options(p: argparse.ArgumentParser, *, sweep: bool) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxnn",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n")[0].replace("``", ""),
         epilog=_EXAMPLES["jaxnn"],
         formatter_class=_Formatter,
     )
