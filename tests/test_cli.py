@@ -464,7 +464,7 @@ def test_conv_net_from_the_command_line(tmp_path, capsys):
     assert summary[5].startswith("parameters: 5,874 (")
     assert f"layers={layers}" in summary[6] and "train_size=1000" in summary[6] and "eta=0.1" in summary[6]
     # a sweep of the same conv net with the same seed trains the same network
-    sweep = ["sweep", "--layers", layers, "--eta", "0.03,0.1", "--epochs", "1", "--train-size", "1000", "--no-progress"]
+    sweep = ["sweep", "--layers", layers, "--eta", "0.1", "--epochs", "1", "--train-size", "1000", "--no-progress"]
     assert main(sweep) == 0
     assert f"| 0.1 | 0 | — | {validation:.2f}% |" in capsys.readouterr().out
 
