@@ -523,3 +523,27 @@ def test_ctrl_c_keeps_the_checkpoint_says_how_to_resume_and_exits_130(tmp_path, 
     assert main(resumed + ["--no-progress"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"Epoch {held + 1}: ") and lines[1].startswith("Trained [784,10,10] for ")
+
+
+def test_progress_on_a_terminal_without_tqdm_redraws_one_line(monkeypatch, capsys):
+    import io
+
+    from jaxnn import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    bar = progress.bar(2, "training")
+    bar.write("Epoch 0: 9000 / 10000")
+    bar.update()
+    bar.close()
+    assert capsys.readouterr().out == "Epoch 0: 9000 / 10000\n"  # the epoch's line on stdout, as without a bar
+    frames = err.getvalue()
+    assert (
+        frames.startswith("\rtraining [........................] 0/2")
+        and "\rtraining [############............] 1/2" in frames
+    )
