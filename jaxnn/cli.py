@@ -74,7 +74,7 @@ def parse_layers(text: str) -> list:
         for i, arg in enumerate(args):
             key, eq, value = arg.partition("=")
             if not eq:
-                if settings and any("=" in a for a in args[:i]):
+                if any("=" in a for a in args[:i]):
                     raise JaxnnError(
                         f"--layers: in {m.group(0).strip()}, put positional arguments before key=value ones"
                     )

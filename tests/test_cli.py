@@ -324,6 +324,7 @@ def test_parse_layers():
         ("bogus(3)", "unknown layer 'bogus'"),
         ("softmax(10, 0.5, 1, 2)", "softmax takes at most"),
         ("", "--layers is empty"),
+        ("conv(filters=20, 5) softmax(10)", "put positional arguments before key=value ones"),
     ]:
         with pytest.raises(JaxnnError, match=message):
             parse_layers(text)
