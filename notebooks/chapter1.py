@@ -22,7 +22,7 @@
 #
 # On a GPU, add JAX's CUDA wheels (`pip install "jaxnn[cuda]"`, here `pip install -e ".[cuda]"`): the code
 # below runs unchanged, on the GPU. This notebook runs a short version of the chapter's experiment (a
-# few epochs: well under 2 minutes on 2 CPU cores); set `JAXNN_FULL=1` in the
+# few epochs: under 2 minutes on 2 CPU cores); set `JAXNN_FULL=1` in the
 # environment, or `FULL = True` below, for the book's full length.
 
 # %%

@@ -21,7 +21,7 @@
 # ```
 #
 # On a GPU, add JAX's CUDA wheels (`pip install "jaxnn[cuda]"`, here `pip install -e ".[cuda]"`): the code
-# below runs unchanged, on the GPU. The short version (a few seconds) checks a sample of the weights by finite
+# below runs unchanged, on the GPU. The short version (under a minute) checks a sample of the weights by finite
 # differences; `JAXNN_FULL=1` in the environment, or `FULL = True` below, checks every weight of the output
 # layer.
 #

@@ -22,7 +22,7 @@
 #
 # On a GPU, add JAX's CUDA wheels (`pip install "jaxnn[cuda]"`, here `pip install -e ".[cuda]"`): the code
 # below runs unchanged, on the GPU. The short version runs the overfitting experiment for 40 epochs and the
-# initialisation comparison on 10,000 images (about a minute on 2 CPU cores); `JAXNN_FULL=1` in the
+# initialisation comparison on 10,000 images (under 2 minutes on 2 CPU cores); `JAXNN_FULL=1` in the
 # environment, or `FULL = True` below, runs the book's 400 epochs and full data.
 
 # %%

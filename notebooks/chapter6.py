@@ -22,7 +22,7 @@
 #
 # On a GPU, add JAX's CUDA wheels (`pip install "jaxnn[cuda]"`, here `pip install -e ".[cuda]"`): the code
 # below runs unchanged, on the GPU, where the book's full run is practical. The short version trains on 5,000
-# images for two epochs (under a minute on 2 CPU cores, to about 85%); `JAXNN_FULL=1` in the environment, or
+# images for two epochs (under 2 minutes on 2 CPU cores, to about 84%); `JAXNN_FULL=1` in the environment, or
 # `FULL = True` below, trains network3's run: 50,000 images, 60 epochs (98.78% in the book; on a 2-core CPU it
 # takes hours).
 
