@@ -9,9 +9,9 @@ The API in brief::
                                 key=jax.random.key(1), evaluation_data=data.test)
     print(history.best())
 
-Every network is a :class:`Network`: a stack of layers with a cost and a regularizer
-(:func:`mlp` for network.py's and network2.py's, :func:`conv_net` for network3's), and
-:func:`sgd` trains any of them.
+Every network is a [`Network`][jaxnn.net.Network]: a stack of layers with a cost and a regularizer
+([`mlp`][jaxnn.net.mlp] for network.py's and network2.py's, [`conv_net`][jaxnn.net.conv_net] for network3's), and
+[`sgd`][jaxnn.training.sgd] trains any of them.
 """
 
 from __future__ import annotations

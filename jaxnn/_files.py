@@ -1,6 +1,6 @@
 """Files written atomically, and ``.npz`` archives read as if they were hostile.
 
-Shared by the model files (:mod:`jaxnn.modelfile`), the checkpoints (:mod:`jaxnn.checkpoint`)
+Shared by the model files (`jaxnn.modelfile`), the checkpoints (`jaxnn.checkpoint`)
 and the expanded-MNIST cache: a write goes to a temporary file in the same folder, is flushed
 to disk, and is renamed over the target, so a crash mid-write never leaves a half-written file
 where a good one stood. A read checks every array's header before any data is read.
@@ -170,7 +170,7 @@ class NpzArchive:
 
 @contextlib.contextmanager
 def open_npz(path, bad: str, repair: str):
-    """Opens ``path`` as an :class:`NpzArchive`; any read failure inside the ``with`` block becomes
+    """Opens ``path`` as an `NpzArchive`; any read failure inside the ``with`` block becomes
     one JaxnnError that starts with ``bad`` and ends with ``repair``."""
     path = Path(path)
     if not path.is_file():

@@ -1,5 +1,5 @@
-"""One validation step for every training entry point: the arguments of :func:`jaxnn.sgd` and
-:func:`jaxnn.sweep` become a frozen :class:`Setup`, checked before anything is compiled."""
+"""One validation step for every training entry point: the arguments of [`jaxnn.sgd`][jaxnn.training.sgd] and
+[`jaxnn.sweep`][jaxnn.sweep.sweep] become a frozen `Setup`, checked before anything is compiled."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def setup(
     dtype=None,
     init: str = "default",
 ) -> Setup:
-    """Checks a run's arguments and builds its :class:`Setup`.
+    """Checks a run's arguments and builds its `Setup`.
 
     The network is ``net``, or the stack of fully connected layers that ``params`` (or
     ``sizes``) describe, with ``components`` by name. Every name is checked, used or not.

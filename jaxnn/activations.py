@@ -1,6 +1,6 @@
 """Activation functions, each a record of pure functions with its hand-written derivative.
 
-An :class:`Activation` carries ``fn`` (z -> a) and ``vjp`` (the hand-written product of an
+An [`Activation`][jaxnn.activations.Activation] carries ``fn`` (z -> a) and ``vjp`` (the hand-written product of an
 upstream gradient with the Jacobian ∂a/∂z), which is what BP1 and BP2 need. Elementwise
 activations also carry ``prime`` (σ'(z)), and ``vjp`` is then ``g * prime(z)``. Softmax is not
 elementwise: its Jacobian is diag(a) − aaᵀ, so its ``vjp`` is written out by hand and its
@@ -46,7 +46,7 @@ class Activation(NamedTuple):
 
 
 def elementwise(name: str, fn, prime, **kwargs) -> Activation:
-    """Builds an elementwise :class:`Activation` from ``fn`` and its derivative ``prime``."""
+    """Builds an elementwise [`Activation`][jaxnn.activations.Activation] from ``fn`` and its derivative ``prime``."""
     return Activation(name=name, fn=fn, prime=prime, vjp=lambda z, a, g: g * prime(z), **kwargs)
 
 

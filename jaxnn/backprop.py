@@ -1,6 +1,6 @@
 """Hand-written backpropagation, BP1–BP4, layer by layer: over a whole mini-batch or per example.
 
-Both paths have the signature of :func:`jaxnn.autodiff_grad` and return the gradient of the
+Both paths have the signature of [`jaxnn.autodiff_grad`][jaxnn.net.autodiff_grad] and return the gradient of the
 mean cost over the mini-batch, so all three are interchangeable in training and are tested
 equal to each other in float64. With δ^l = ∂C/∂z^l:
 
@@ -105,7 +105,7 @@ def _public(net_fn):
         return net_fn(net, params, x, y, reg_scale, mults)
 
     grad.__name__ = net_fn.__name__.replace("net_", "")
-    grad.__doc__ = (net_fn.__doc__ or "") + "\n\n    Same signature as :func:`jaxnn.autodiff_grad`."
+    grad.__doc__ = (net_fn.__doc__ or "") + "\n\n    Same signature as [`autodiff_grad`][jaxnn.net.autodiff_grad]."
     return grad
 
 

@@ -569,7 +569,7 @@ def _resume_hint(args) -> str:
 
 
 def write_history(history, path) -> Path:
-    """Writes a :class:`jaxnn.History` as JSON (every field, plus the accuracies) or CSV (one row per epoch)."""
+    """Writes a `jaxnn.History` as JSON (every field, plus the accuracies) or CSV (one row per epoch)."""
     import csv
     import io
     import json

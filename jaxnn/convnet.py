@@ -1,9 +1,9 @@
 """network3's ensembles, and the names the conv-net API had before it joined the one network protocol.
 
-Conv nets are :class:`~jaxnn.net.Network` values like every other network: build one with
-:func:`jaxnn.conv_net` (or :func:`jaxnn.network`), draw its parameters with
-:func:`jaxnn.init_network`, and train it with :func:`jaxnn.sgd` (``net=``), which gives it
-checkpoints, early stopping, schedules, optax and the divergence guard; :func:`jaxnn.sweep`
+Conv nets are [`Network`][jaxnn.net.Network] values like every other network: build one with
+[`jaxnn.conv_net`][jaxnn.net.conv_net] (or [`jaxnn.network`][jaxnn.net.network]), draw its parameters with
+[`jaxnn.init_network`][jaxnn.net.init_network], and train it with [`jaxnn.sgd`][jaxnn.training.sgd] (``net=``), which gives it
+checkpoints, early stopping, schedules, optax and the divergence guard; [`jaxnn.sweep`][jaxnn.sweep.sweep]
 trains many at once. network3's conventions are ``**jaxnn.NETWORK3``::
 
     net = jaxnn.conv_net([jaxnn.ConvPool(20, 5), jaxnn.FullyConnected(100), jaxnn.Softmax(10)],
@@ -13,7 +13,7 @@ trains many at once. network3's conventions are ``**jaxnn.NETWORK3``::
                                 evaluation_data=data.validation, test_data=data.test, **jaxnn.NETWORK3)
     print(history.best_validation())      # network3's report: (epoch, validation, test)
 
-:func:`ensemble_predict` lets several trained networks vote by plurality. Details: ``docs/conv.md``.
+[`ensemble_predict`][jaxnn.convnet.ensemble_predict] lets several trained networks vote by plurality. Details: ``docs/conv.md``.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from jaxnn.history import History
 from jaxnn.net import Network, conv_net, init_network, net_forward
 from jaxnn.training import NETWORK3, sgd
 
-#: The name conv nets had; every network is a :class:`~jaxnn.net.Network` now.
+#: The name conv nets had; every network is a [`Network`][jaxnn.net.Network] now.
 ConvNet = Network
 
 
 def conv_init(key, net: Network, dtype=jnp.float32):
-    """:func:`jaxnn.init_network` under network3's name."""
+    """[`jaxnn.init_network`][jaxnn.net.init_network] under network3's name."""
     return init_network(key, net, dtype)
 
 
@@ -100,7 +100,7 @@ def plurality(votes, n_classes: Optional[int] = None) -> np.ndarray:
 
 
 def ensemble_predict(nets_and_params, x, batch_size: int = 1000) -> np.ndarray:
-    """Classifies x by the plurality vote of several networks (see :func:`plurality`).
+    """Classifies x by the plurality vote of several networks (see [`plurality`][jaxnn.convnet.plurality]).
 
     Each member votes for its most probable class (test-time dropout scaling); the class with
     the most votes wins, and a tie goes to the tied class of the earliest member.

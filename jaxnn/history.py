@@ -1,4 +1,4 @@
-"""What happened in each epoch of a training run: the record :func:`jaxnn.sgd` returns."""
+"""What happened in each epoch of a training run: the record [`jaxnn.sgd`][jaxnn.training.sgd] returns."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from jaxnn.errors import JaxnnError
 
 @dataclasses.dataclass
 class History:
-    """What happened in each epoch of :func:`jaxnn.sgd`.
+    """What happened in each epoch of [`jaxnn.sgd`][jaxnn.training.sgd].
 
     The four lists of network2's ``SGD`` are here as ``evaluation_cost``,
     ``evaluation_correct``, ``training_cost`` and ``training_correct`` (each empty unless
-    monitored); :meth:`network2_lists` returns them in network2's order. network3's report,
-    the test accuracy at the best validation epoch, is :meth:`best_validation`.
+    monitored); [`network2_lists`][jaxnn.history.History.network2_lists] returns them in network2's order. network3's report,
+    the test accuracy at the best validation epoch, is [`best_validation`][jaxnn.history.History.best_validation].
 
     Attributes:
       epoch: epoch numbers, from 0 as network.py prints them.

@@ -1,6 +1,6 @@
 """Layers of network3's deep networks, each a record of pure functions with a hand-written backward pass.
 
-A :class:`Layer` is one configured layer. ``init`` draws its parameters, ``forward`` computes
+A [`Layer`][jaxnn.layers.Layer] is one configured layer. ``init`` draws its parameters, ``forward`` computes
 its output from a batch (examples along the first axis) and keeps what the backward pass needs,
 and ``backward`` is that pass written by hand: from g = ∂C/∂(output) to the gradients of the
 layer's parameters and ∂C/∂(input). No layer calls ``jax.grad`` or ``jax.vjp``; the tests check
@@ -12,10 +12,10 @@ The library ships network3's three layers::
     jaxnn.FullyConnected(100, activation="sigmoid", p_dropout=0.0)  # FullyConnectedLayer
     jaxnn.Softmax(10, p_dropout=0.0)                           # SoftmaxLayer, the output layer
 
-Layer *types* are registered by name as :class:`LayerType` factories, so a layer can also be
+Layer *types* are registered by name as [`LayerType`][jaxnn.layers.LayerType] factories, so a layer can also be
 written as a spec, ``("conv_pool", {"filters": 20, "filter_size": 5})``, and built with
-:func:`make_layer`. A third-party package adds a type through the entry-point group
-``jaxnn.layers`` (see :mod:`jaxnn.registry`). Derivations: ``docs/conv.md``.
+[`make_layer`][jaxnn.layers.make_layer]. A third-party package adds a type through the entry-point group
+``jaxnn.layers`` (see [`jaxnn.registry`][jaxnn.registry]). Derivations: ``docs/conv.md``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Layer(NamedTuple):
       name: the registry name of the layer's type (``"conv_pool"``, ...).
       config: the settings it was built with, as ``(name, value)`` pairs.
       out_shape: ``out_shape(in_shape) -> shape``: one example's output shape from its input
-        shape (neither has the batch axis); raises :class:`JaxnnError` when they do not fit.
+        shape (neither has the batch axis); raises [`JaxnnError`][jaxnn.errors.JaxnnError] when they do not fit.
       init: ``init(key, in_shape, dtype) -> (params, out_shape)``.
       forward: ``forward(params, x, mult) -> (y, cache)``. ``mult`` multiplies the layer's
         input before anything else: a dropout mask in training, the scalar 1 − p at test
@@ -82,7 +82,7 @@ class Layer(NamedTuple):
 
     @property
     def spec(self) -> Tuple[str, Dict[str, Any]]:
-        """``(name, settings)``, which :func:`make_layer` turns back into this layer."""
+        """``(name, settings)``, which [`make_layer`][jaxnn.layers.make_layer] turns back into this layer."""
         return self.name, dict(self.config)
 
     def __repr__(self) -> str:
@@ -90,7 +90,7 @@ class Layer(NamedTuple):
 
 
 class LayerType(NamedTuple):
-    """A kind of layer, registered by name: a factory of configured :class:`Layer` records.
+    """A kind of layer, registered by name: a factory of configured [`Layer`][jaxnn.layers.Layer] records.
 
     Attributes:
       name: the registry name, used in specs such as ``("conv_pool", {...})``.
@@ -118,7 +118,7 @@ def get(name_or_type) -> LayerType:
 
 
 def make_layer(spec) -> Layer:
-    """Builds a :class:`Layer` from a spec: a ``Layer``, a name, or a ``(name, settings)`` pair.
+    """Builds a [`Layer`][jaxnn.layers.Layer] from a spec: a ``Layer``, a name, or a ``(name, settings)`` pair.
 
     ``make_layer(("conv_pool", {"filters": 20, "filter_size": 5, "activation": "relu"}))``
     equals ``ConvPool(20, 5, activation="relu")``.
@@ -274,7 +274,7 @@ def FullyConnected(
 
     network3's ``FullyConnectedLayer`` with the defaults: weights drawn from N(0, 1/√n_out)
     and biases from N(0, 1). network.py's and network2.py's networks are stacks of these layers
-    with ``init="large"`` or ``"default"`` (see :func:`jaxnn.mlp`). With ``p_dropout`` the
+    with ``init="large"`` or ``"default"`` (see [`jaxnn.mlp`][jaxnn.net.mlp]). With ``p_dropout`` the
     layer drops its *inputs* in training, which is the same as dropping the outputs of the
     layer below.
 
@@ -286,7 +286,7 @@ def FullyConnected(
       dropout: ``"book"`` (scale by 1 − p at test time, as network3) or ``"inverted"`` (scale
         the kept inputs by 1/(1 − p) in training instead).
       weights_first: write the product as (w xᵀ)ᵀ; the same arithmetic in another layout, which
-        sweeps use (see :func:`_dense_logits`).
+        sweeps use (see `_dense_logits`).
     """
     act = _activation_get(activation)
     return _fully_connected(
@@ -323,7 +323,7 @@ def Softmax(n_out: int, p_dropout: float = 0.0, weights_first: bool = False) -> 
     Args:
       n_out: the number of classes.
       p_dropout: the probability of dropping each input in training.
-      weights_first: as in :func:`FullyConnected`.
+      weights_first: as in [`FullyConnected`][jaxnn.layers.FullyConnected].
     """
     return _softmax(positive_int(n_out, "n_out"), _rate(p_dropout), bool(weights_first))
 

@@ -9,7 +9,7 @@ folder, flushed to disk, then renamed over the target), so a crash mid-save neve
 half-written model where a good one stood. Loading uses ``allow_pickle=False`` and checks the
 file against the schema before trusting any of it.
 
-:func:`save_network2` and :func:`load_network2` read and write network2.py's own JSON format,
+[`save_network2`][jaxnn.modelfile.save_network2] and [`load_network2`][jaxnn.modelfile.load_network2] read and write network2.py's own JSON format,
 with the same atomic write and the same checks.
 """
 
@@ -64,7 +64,7 @@ def save_model(path, params, *, net: Optional[Network] = None, **metadata) -> Pa
 
 
 def load_model(path) -> Tuple[list, Dict[str, Any]]:
-    """Loads a model saved by :func:`save_model`; returns ``(params, metadata)``.
+    """Loads a model saved by [`save_model`][jaxnn.modelfile.save_model]; returns ``(params, metadata)``.
 
     Raises:
       JaxnnError: when the file is missing, oversized, truncated, corrupt, not a jaxnn model,
@@ -206,7 +206,7 @@ def _check_meta(meta, bad) -> None:
 
 
 def _sizes_of_savable(params) -> list:
-    """The sizes of float parameters; NaN is left to :func:`_finite_arrays`, which names the file."""
+    """The sizes of float parameters; NaN is left to `_finite_arrays`, which names the file."""
     sizes = sizes_of(params)
     for l, layer in enumerate(params):
         for k in ("w", "b"):
@@ -256,7 +256,7 @@ def save_network2(path, params, cost) -> Path:
       cost: ``"QuadraticCost"`` or ``"CrossEntropyCost"``, or the jaxnn names ``"quadratic"``
         and ``"cross-entropy"``.
 
-    Non-finite parameters are refused, as by :func:`save_model`.
+    Non-finite parameters are refused, as by [`save_model`][jaxnn.modelfile.save_model].
     """
     sizes = _sizes_of_savable(params)
     writable_file(path, "network2 file")
@@ -287,7 +287,7 @@ def _network2_array(value, shape, what, bad) -> np.ndarray:
 
 
 def load_network2(path) -> Tuple[list, Dict[str, Any]]:
-    """Loads a network saved by network2.py's ``Network.save`` (or :func:`save_network2`).
+    """Loads a network saved by network2.py's ``Network.save`` (or [`save_network2`][jaxnn.modelfile.save_network2]).
 
     Returns:
       ``(params, metadata)``: float64 parameters ``[{"w": (n_out, n_in), "b": (n_out,)}, ...]``

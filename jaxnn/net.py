@@ -1,10 +1,10 @@
 """Every network of the book as one kind of value: a stack of layers, a cost and a regularizer.
 
-A :class:`Network` is a tuple of :class:`~jaxnn.layers.Layer` records, the shape of one input
+A [`Network`][jaxnn.net.Network] is a tuple of [`Layer`][jaxnn.layers.Layer] records, the shape of one input
 example, and the components that score its output: the cost and the weight penalty. Its
 parameters are a list with one dict per layer. network.py's and network2.py's networks are
-:func:`mlp` stacks of :func:`~jaxnn.layers.FullyConnected` layers; network3's conv nets are
-built with :func:`network` (or :func:`conv_net`) from ``ConvPool``, ``FullyConnected`` and
+[`mlp`][jaxnn.net.mlp] stacks of [`FullyConnected`][jaxnn.layers.FullyConnected] layers; network3's conv nets are
+built with [`network`][jaxnn.net.network] (or [`conv_net`][jaxnn.net.conv_net]) from ``ConvPool``, ``FullyConnected`` and
 ``Softmax``. The same pure functions run both::
 
     net = jaxnn.mlp([784, 30, 10])                                   # network.py's network
@@ -14,8 +14,8 @@ built with :func:`network` (or :func:`conv_net`) from ``ConvPool``, ``FullyConne
     a = net_forward(net, params, x)
     c = net_loss(net, params, x, y)        # mean cost (+ reg_scale · penalty)
 
-The public functions :func:`forward`, :func:`loss`, :func:`autodiff_grad`, :func:`predict`,
-:func:`evaluate` and :func:`accuracy` take the parameters first; with ``net=`` they run any
+The public functions [`forward`][jaxnn.net.forward], [`loss`][jaxnn.net.loss], [`autodiff_grad`][jaxnn.net.autodiff_grad], [`predict`][jaxnn.net.predict],
+[`evaluate`][jaxnn.net.evaluate] and [`accuracy`][jaxnn.net.accuracy] take the parameters first; with ``net=`` they run any
 network, and without it they build network.py's from the parameters' sizes and the components
 given by name (``cost="cross-entropy"``, ``activation="tanh"``, ...). Inputs are rows ``(m,
 n_in)``, or images ``(m, *in_shape)`` for a network of images; targets are integer labels or
@@ -64,7 +64,7 @@ class Network(NamedTuple):
     Hashable, so it can be a static ``jax.jit`` argument.
 
     Attributes:
-      layers: the :class:`~jaxnn.layers.Layer` records.
+      layers: the [`Layer`][jaxnn.layers.Layer] records.
       in_shape: the shape of one input example, e.g. ``(784,)`` or ``(1, 28, 28)``.
       shapes: ``shapes[l]`` is layer l's input shape and ``shapes[-1]`` the network's output shape.
       cost: the cost record (the book's quadratic, cross-entropy or log-likelihood, ...).
@@ -100,10 +100,10 @@ class Network(NamedTuple):
 
 
 def network(layers: Sequence, in_shape: Sequence[int], cost="log-likelihood", regularizer="l2") -> Network:
-    """Builds a :class:`Network` from layers or layer specs, checking that their shapes fit.
+    """Builds a [`Network`][jaxnn.net.Network] from layers or layer specs, checking that their shapes fit.
 
     Args:
-      layers: :class:`~jaxnn.layers.Layer` records or specs such as
+      layers: [`Layer`][jaxnn.layers.Layer] records or specs such as
         ``("conv_pool", {"filters": 20, "filter_size": 5})``; the last is the output layer.
       in_shape: the shape of one input example, e.g. ``(1, 28, 28)`` for MNIST images.
       cost: the cost (a name or record); network3's is the log-likelihood.
@@ -141,7 +141,7 @@ def network(layers: Sequence, in_shape: Sequence[int], cost="log-likelihood", re
 
 
 def conv_net(layers: Sequence, in_shape: Sequence[int]) -> Network:
-    """network3's network: :func:`network` with its log-likelihood cost and L2 penalty ½Σw²."""
+    """network3's network: [`network`][jaxnn.net.network] with its log-likelihood cost and L2 penalty ½Σw²."""
     return network(layers, in_shape)
 
 
@@ -166,7 +166,7 @@ class Model(NamedTuple):
 def make_model(
     activation="sigmoid", output_activation=None, cost="quadratic", regularizer="none", dropout=None
 ) -> Model:
-    """Resolves component names into a :class:`Model` and checks that they fit together.
+    """Resolves component names into a [`Model`][jaxnn.net.Model] and checks that they fit together.
 
     Args:
       activation: the hidden layers' activation (name or record).
@@ -174,7 +174,7 @@ def make_model(
         sigmoid everywhere).
       cost: the cost (name or record).
       regularizer: the weight penalty (``"none"``, ``"l2"``, ``"l1"`` or a record).
-      dropout: ``None``, ``"book"`` or ``"inverted"``; see :class:`Model`.
+      dropout: ``None``, ``"book"`` or ``"inverted"``; see [`Model`][jaxnn.net.Model].
     """
     if isinstance(activation, Model):
         return activation
@@ -197,7 +197,7 @@ def mlp(sizes: Sequence[int], model: Any = None, *, p_dropout: float = 0.0, init
 
     Args:
       sizes: layer widths, input first, e.g. ``[784, 30, 10]``.
-      model: a :class:`Model`; otherwise ``components`` are passed to :func:`make_model`.
+      model: a [`Model`][jaxnn.net.Model]; otherwise ``components`` are passed to [`make_model`][jaxnn.net.make_model].
       p_dropout: the dropout rate of the hidden units.
       init: the initializer by name: ``"default"`` (network2) or ``"large"`` (network.py).
     """
@@ -220,7 +220,7 @@ def mlp(sizes: Sequence[int], model: Any = None, *, p_dropout: float = 0.0, init
 
 
 def check_network(net, components: Optional[dict] = None) -> Network:
-    """``net`` when it is a :class:`Network` and no components are named beside it (they belong
+    """``net`` when it is a [`Network`][jaxnn.net.Network] and no components are named beside it (they belong
     to the network: its layers, cost and regularizer)."""
     if not isinstance(net, Network):
         raise JaxnnError(
@@ -312,7 +312,7 @@ def output_z(net: Network, params, x, mults=None):
 
 
 def net_forward(net: Network, params, x, mults=None):
-    """The network's output a^L; ``mults`` as from :func:`masks` (default: test time)."""
+    """The network's output a^L; ``mults`` as from [`masks`][jaxnn.net.masks] (default: test time)."""
     return net.output_activation.fn(output_z(net, params, x, mults))
 
 
@@ -321,7 +321,7 @@ def feedforward(net: Network, params, x, mults=None) -> Tuple[list, list]:
     weighted input z and activation: ``(zs, activations)`` with ``activations[0]`` = x and
     ``activations[l + 1]`` = σ(``zs[l]``), as network.py's ``backprop`` computes them.
 
-    ``mults`` as from :func:`masks` (default: test time).
+    ``mults`` as from [`masks`][jaxnn.net.masks] (default: test time).
     """
     x = as_batch(net, _rows(net, x))
     mults = _test_mults(net, x, mults)
@@ -357,7 +357,7 @@ def net_loss(net: Network, params, x, y, reg_scale=0.0, mults=None):
 
 
 def net_autodiff_grad(net: Network, params, x, y, reg_scale=0.0, mults=None):
-    """``jax.grad`` of :func:`net_loss`: the reference every hand-written path must equal."""
+    """``jax.grad`` of [`net_loss`][jaxnn.net.net_loss]: the reference every hand-written path must equal."""
     return jax.grad(lambda p: net_loss(net, p, x, y, reg_scale, mults))(params)
 
 
@@ -405,7 +405,7 @@ def prepare(params, x, y, net, components):
     """Resolves the network and shapes the inputs of the public loss and gradient functions.
 
     ``lmbda`` and ``n`` give the regularization strength λ/n (n defaults to the number of rows);
-    ``masks`` are each layer's input multipliers (see :func:`masks`).
+    ``masks`` are each layer's input multipliers (see [`masks`][jaxnn.net.masks]).
     """
     components = dict(components)
     lmbda = components.pop("lmbda", 0.0)
@@ -428,23 +428,23 @@ def forward(params, x, net: Optional[Network] = None, **components):
 def loss(params, x, y, net: Optional[Network] = None, **components):
     """Mean cost of the mini-batch ``(x, y)``, plus (λ/n)·penalty when ``lmbda`` is given.
 
-    Keyword args: ``net``, or the components of :func:`make_model`; and ``lmbda``, ``n`` (the
+    Keyword args: ``net``, or the components of [`make_model`][jaxnn.net.make_model]; and ``lmbda``, ``n`` (the
     training-set size in λ/n; default the number of rows) and ``masks`` (each layer's input
-    multipliers, from :func:`masks`).
+    multipliers, from [`masks`][jaxnn.net.masks]).
     """
     net, x, y, reg_scale, mults = prepare(params, x, y, net, components)
     return net_loss(net, params, x, y, reg_scale, mults)
 
 
 def autodiff_grad(params, x, y, net: Optional[Network] = None, **components):
-    """Gradient of :func:`loss` from ``jax.grad``; same pytree structure as ``params``."""
+    """Gradient of [`loss`][jaxnn.net.loss] from ``jax.grad``; same pytree structure as ``params``."""
     net, x, y, reg_scale, mults = prepare(params, x, y, net, components)
     require_differentiable(net)
     return net_autodiff_grad(net, params, x, y, reg_scale, mults)
 
 
 def checked(params, x, net: Optional[Network], components: dict):
-    """Validates the inputs of :func:`predict` and :func:`evaluate` before anything runs."""
+    """Validates the inputs of [`predict`][jaxnn.net.predict] and [`evaluate`][jaxnn.net.evaluate] before anything runs."""
     net = resolve(params, net, components)
     if net.sizes is not None and isinstance(params, (list, tuple)) and all(isinstance(p, dict) for p in params):
         as_params(params)

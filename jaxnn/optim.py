@@ -1,10 +1,10 @@
 """The book's update rule as an optax ``GradientTransformation``.
 
-:func:`book_sgd` is network.py's and network2.py's step, w ← w − η∇C, or with chapter 3's
+[`book_sgd`][jaxnn.optim.book_sgd] is network.py's and network2.py's step, w ← w − η∇C, or with chapter 3's
 momentum μ: v ← μv − η∇C, w ← w + v. It is built with ``optax.inject_hyperparams``, so η and μ
 live in the optimizer state: the trainer halves η there (``halve_eta_after``, the divergence
 guard), a checkpoint saves it, and a sweep stacks one η per network. Every training path of
-jaxnn (:func:`jaxnn.sgd`, :func:`jaxnn.sweep`, the book's modules) steps with it, or with any
+jaxnn ([`jaxnn.sgd`][jaxnn.training.sgd], [`jaxnn.sweep`][jaxnn.sweep.sweep], the book's modules) steps with it, or with any
 other optax transformation passed as ``optimizer=``.
 """
 
@@ -51,8 +51,8 @@ def book_sgd(learning_rate: float, momentum: float = 0.0) -> optax.GradientTrans
 
 @functools.lru_cache(maxsize=None)
 def book_transformation(use_momentum: bool) -> optax.GradientTransformation:
-    """One shared :func:`book_sgd` per kind (plain or momentum), so that compiled epochs are
-    reused across runs; the run's η and μ go into its state (:func:`book_state`)."""
+    """One shared [`book_sgd`][jaxnn.optim.book_sgd] per kind (plain or momentum), so that compiled epochs are
+    reused across runs; the run's η and μ go into its state ([`book_state`][jaxnn.optim.book_state])."""
     return optax.inject_hyperparams(_book_rule, static_args=("use_momentum",))(
         learning_rate=1.0, momentum=0.0, use_momentum=use_momentum
     )

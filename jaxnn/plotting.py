@@ -2,7 +2,7 @@
 
 matplotlib is not a dependency of jaxnn. Install it with ``pip install "jaxnn[plot]"``. The
 helpers import it lazily, always select the non-interactive Agg backend (so they work on a
-machine without a display), and raise a :class:`jaxnn.JaxnnError` that names the install
+machine without a display), and raise a [`jaxnn.JaxnnError`][jaxnn.errors.JaxnnError] that names the install
 command when it is missing::
 
     from jaxnn import plotting
@@ -88,19 +88,19 @@ def save(fig, path, *, dpi: int = 80) -> Path:
 
 
 def training_curves(history, path, *, title: str = "") -> Path:
-    """Plots a :class:`jaxnn.History` per epoch and writes it as a PNG.
+    """Plots a [`jaxnn.History`][jaxnn.history.History] per epoch and writes it as a PNG.
 
     One panel shows the accuracy of every measured split (evaluation and, when monitored,
     training), another the cost of every measured split. Only what was measured is drawn: a
     run that recorded no cost gets the accuracy panel alone.
 
     Args:
-      history: what :func:`jaxnn.sgd` returned.
+      history: what [`jaxnn.sgd`][jaxnn.training.sgd] returned.
       path: the PNG to write.
       title: a title over the panels.
 
     Returns:
-      The path written (see :func:`save`).
+      The path written (see [`save`][jaxnn.plotting.save]).
 
     Raises:
       JaxnnError: when the history holds no accuracy and no cost (nothing was measured).
@@ -166,7 +166,7 @@ def misclassified_grid(
       title: a title over the grid; by default it counts the errors.
 
     Returns:
-      The path written (see :func:`save`).
+      The path written (see [`save`][jaxnn.plotting.save]).
     """
     images = np.asarray(images)
     truth, guess = np.asarray(labels).reshape(-1), np.asarray(predicted).reshape(-1)

@@ -1,7 +1,7 @@
 """Registries of components by name, extended by third-party packages through entry points.
 
 Each kind of component (activation, cost, initializer, regularizer, layer) has one
-:class:`Registry`. Built-in components register themselves at import time. A third-party
+[`Registry`][jaxnn.registry.Registry]. Built-in components register themselves at import time. A third-party
 package adds its own by declaring an entry point in the group ``jaxnn.<kind>s``, for example::
 
     [project.entry-points."jaxnn.activations"]
@@ -57,7 +57,7 @@ class Registry(Generic[T]):
         """Adds a parametrised family, looked up by names such as ``"softmax(c=2)"``.
 
         ``factory(**params)`` builds the member record, whose ``name`` must be the canonical
-        spelling :func:`family_name` gives, so that a saved model names it and loads it back.
+        spelling `family_name` gives, so that a saved model names it and loads it back.
         ``example`` is the parameter set the equivalence tests check.
         """
         if name in self._families:

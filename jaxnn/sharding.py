@@ -1,7 +1,7 @@
 """Spreading a sweep's networks over several devices with ``jax.sharding`` and ``jax.shard_map``.
 
 A sweep's state is stacked as ``(groups, networks per group, ...)``: the networks of a group
-share their data order (one seed). :func:`networks_over_devices` wraps such a function with
+share their data order (one seed). [`networks_over_devices`][jaxnn.sharding.networks_over_devices] wraps such a function with
 ``jax.shard_map`` over a one-axis mesh named ``"networks"``, splitting the group axis across the
 devices when the number of groups allows it, and otherwise the axis of networks within a group.
 Each device then runs exactly the single-device program on its share of the networks (the

@@ -1,14 +1,14 @@
 """Sweeps: many networks trained at once, as one compiled program per epoch, with ``jax.vmap``.
 
 A sweep crosses seeds with values of η, λ and the dropout rate p, stacks every network's
-parameters along a leading axis, and vmaps the same epoch function that :func:`jaxnn.sgd` runs.
+parameters along a leading axis, and vmaps the same epoch function that [`jaxnn.sgd`][jaxnn.training.sgd] runs.
 Each configuration gets exactly the keys that a single run with its seed gets, so a sweep
 equals the same configurations trained one by one (``tests/test_sweep.py`` shows it), up to
 rounding: the sweep writes each forward product as (w @ aᵀ)ᵀ, which XLA computes without
 copying the stacked weights, and which can round differently from ``jaxnn.sgd``'s ``a @ w.T``
 in the last bits. Networks with the same seed share their data order, so each step's
 mini-batch meets all their first layers in one wide matrix product; ``devices=`` spreads the
-networks over several devices (:mod:`jaxnn.sharding`)::
+networks over several devices ([`jaxnn.sharding`][jaxnn.sharding])::
 
     result = jaxnn.sweep([784, 30, 10], data.training, epochs=30, mini_batch_size=10,
                          eta=0.5, lmbda=[0, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1], seeds=[0, 1, 2],
@@ -44,7 +44,7 @@ def run_keys(seed: int):
 
 @dataclasses.dataclass
 class SweepResult:
-    """The outcome of :func:`sweep`.
+    """The outcome of [`sweep`][jaxnn.sweep.sweep].
 
     Attributes:
       configs: one dict per network: ``seed``, ``eta``, ``lmbda``, ``p_dropout``.
@@ -137,16 +137,16 @@ def sweep(
     """Trains every combination of ``seeds`` × ``eta`` × ``lmbda`` × ``p_dropout`` at once.
 
     ``sizes`` is a list of layer widths (network.py's and network2.py's networks, with the
-    components named as in :func:`jaxnn.sgd`) or any :class:`~jaxnn.net.Network`, a conv net
+    components named as in [`jaxnn.sgd`][jaxnn.training.sgd]) or any [`Network`][jaxnn.net.Network], a conv net
     say. ``eta``, ``lmbda`` and ``p_dropout`` each take a number or a list; for a network,
     ``p_dropout`` sets the rate of every layer built with dropout (default: the layers' own).
     Network i with seed s is initialised from ``run_keys(s)[0]`` (with ``init`` for a list of
-    sizes, :func:`jaxnn.init_network` for a network) and shuffled by ``run_keys(s)[1]``, so it
+    sizes, [`jaxnn.init_network`][jaxnn.net.init_network] for a network) and shuffled by ``run_keys(s)[1]``, so it
     matches ``jaxnn.sgd`` run alone with those keys. The other arguments are as in
-    :func:`jaxnn.sgd`; they are shared by all networks.
+    [`jaxnn.sgd`][jaxnn.training.sgd]; they are shared by all networks.
 
     ``devices`` spreads the networks over several devices with ``jax.shard_map`` (see
-    :mod:`jaxnn.sharding`): ``None`` uses every device of ``jax.devices()``, a number uses the
+    [`jaxnn.sharding`][jaxnn.sharding]): ``None`` uses every device of ``jax.devices()``, a number uses the
     first that many, and a list uses those. The results equal those of one device.
 
     Speed: the networks of one seed share each mini-batch, so their first layers become one wide

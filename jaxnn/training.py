@@ -5,7 +5,7 @@ is drawn from its key (or is the data's own order, as network3 visits it), ``lax
 through the mini-batches (gathering them by index, 100 mini-batches at a time, so the data are
 never copied into shuffled order), and the training state is donated so XLA updates it in
 place. Every step is the layers' gradient (hand-written or ``jax.grad``) followed by an optax
-update: the book's rule (:func:`jaxnn.optim.book_sgd`) or any transformation passed as
+update: the book's rule ([`jaxnn.optim.book_sgd`][jaxnn.optim.book_sgd]) or any transformation passed as
 ``optimizer=``. Evaluation is a second jitted call.
 """
 
@@ -41,7 +41,7 @@ from jaxnn.validation import (
     writable_file,
 )
 
-#: Mini-batches gathered together by :func:`epoch_body` (``gather_steps``): 100 mini-batches of
+#: Mini-batches gathered together by [`epoch_body`][jaxnn.training.epoch_body] (``gather_steps``): 100 mini-batches of
 #: 10 are one 1,000-row gather of about 3 MB, which stays in cache while they are stepped through.
 GATHER_STEPS = 100
 #: ... but never more than this many bytes of gathered rows at once (large mini-batches gather fewer).
@@ -94,7 +94,7 @@ def epoch_body(
     ``gather_steps`` > 1 gathers that many mini-batches' rows in one indexing operation (at
     most ``gather_bytes`` of them) and then steps through them as contiguous slices: the same
     examples in the same order, so the same results bit for bit, with fewer and better-shaped
-    gathers (``jaxnn.sgd`` uses :data:`GATHER_STEPS`; see docs/performance.md).
+    gathers (``jaxnn.sgd`` uses `GATHER_STEPS`; see docs/performance.md).
     """
     grad = GRADIENTS[gradient]
     m = mini_batch_size
@@ -160,7 +160,7 @@ def epoch_body(
 def epoch_fn(
     net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, shuffle: bool = True, last_batch: str = "step"
 ):
-    """:func:`epoch_body`, compiled, with the training state donated so XLA updates it in place."""
+    """[`epoch_body`][jaxnn.training.epoch_body], compiled, with the training state donated so XLA updates it in place."""
     return jax.jit(
         epoch_body(
             net,
@@ -178,7 +178,7 @@ def epoch_fn(
 
 @functools.lru_cache(maxsize=64)
 def metrics_fn(net: Network):
-    """:func:`jaxnn.net.net_metrics`, compiled: ``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``."""
+    """[`jaxnn.net.net_metrics`][jaxnn.net.net_metrics], compiled: ``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``."""
     return jax.jit(functools.partial(net_metrics, net))
 
 
@@ -188,7 +188,7 @@ EVAL_CHUNK = 1000
 
 
 def chunk_rows(net: Network, n: int) -> int:
-    """Rows scored at once: all ``n`` for a stack of fully connected layers, :data:`EVAL_CHUNK` otherwise."""
+    """Rows scored at once: all ``n`` for a stack of fully connected layers, `EVAL_CHUNK` otherwise."""
     return n if net.sizes is not None else EVAL_CHUNK
 
 
@@ -207,7 +207,7 @@ def in_chunks(fn, params, x, y, reg_scale, p_dropout, chunk: int):
 
 
 def measure(net: Network, params, x, y, reg_scale=0.0, p_dropout=None, chunk: Optional[int] = None):
-    """``(cost, correct)`` over a whole data set, in chunks of ``chunk`` rows (default: :func:`chunk_rows`)."""
+    """``(cost, correct)`` over a whole data set, in chunks of ``chunk`` rows (default: `chunk_rows`)."""
     c, k = in_chunks(metrics_fn(net), params, x, y, reg_scale, p_dropout, chunk or chunk_rows(net, len(x)))
     return float(c), int(k)
 
@@ -218,7 +218,7 @@ def _all_finite(tree):
 
 
 def as_key(key):
-    """A ``jax.random`` key from a key or an integer seed (see :func:`jaxnn.validation.prng_key`)."""
+    """A ``jax.random`` key from a key or an integer seed (see `jaxnn.validation.prng_key`)."""
     return prng_key(key)
 
 
@@ -228,7 +228,7 @@ def epoch_key(key, epoch: int):
 
 
 def epoch_order(key, epoch: int, n: int):
-    """The order in which :func:`sgd` visits the n training examples in ``epoch``."""
+    """The order in which [`sgd`][jaxnn.training.sgd] visits the n training examples in ``epoch``."""
     return jax.random.permutation(jax.random.split(epoch_key(as_key(key), epoch))[0], n)
 
 
@@ -366,7 +366,7 @@ def _epoch_lines(epoch: int, history: History, lines: List[str], monitor: _Monit
     return out
 
 
-#: network3's conventions, as :func:`sgd` options: the data visited in order, the incomplete last
+#: network3's conventions, as [`sgd`][jaxnn.training.sgd] options: the data visited in order, the incomplete last
 #: mini-batch dropped, and L2 scaled by λ over the number of mini-batches. Its report, the test
 #: accuracy at the best validation epoch, comes from passing ``test_data``.
 NETWORK3: Dict[str, Any] = {"shuffle": False, "last_batch": "drop", "lmbda_scale": "mini-batches"}
@@ -421,7 +421,7 @@ def sgd(
     incomplete mini-batch and scales L2 by λ/(n // m); ``test_data`` gives its report.
 
     Args:
-      params: initial parameters (from :func:`jaxnn.init_params` or :func:`jaxnn.init_network`);
+      params: initial parameters (from [`jaxnn.init_params`][jaxnn.initializers.init_params] or [`jaxnn.init_network`][jaxnn.net.init_network]);
         not modified.
       training_data: ``(x, y)`` with ``x`` of shape ``(n, n_in)`` (or images ``(n, *in_shape)``)
         and ``y`` integer labels ``(n,)`` or target rows ``(n, n_out)``.
@@ -429,7 +429,7 @@ def sgd(
       mini_batch_size: examples per gradient step (the book's m).
       eta: the learning rate η of the built-in SGD.
       key: a ``jax.random`` key (or integer seed) for the shuffles and dropout masks.
-      net: the :class:`~jaxnn.net.Network` (a conv net, say); without it, ``params`` are a stack of
+      net: the [`Network`][jaxnn.net.Network] (a conv net, say); without it, ``params`` are a stack of
         fully connected layers with the components named below.
       evaluation_data: optional ``(x, labels)`` scored after every epoch (network.py's
         ``test_data``, network2's ``evaluation_data``, network3's ``validation_data``).
@@ -462,13 +462,13 @@ def sgd(
         good parameters and ends training; ``"revert"`` goes back to them, halves η and goes on.
       checkpoint: a file to write (atomically) after every epoch, with everything needed to go on.
       resume: if ``checkpoint`` exists, continue from it; the run then ends with exactly the
-        parameters an uninterrupted run would have (see :mod:`jaxnn.checkpoint`).
+        parameters an uninterrupted run would have (see [`jaxnn.checkpoint`][jaxnn.checkpoint]).
       verbose: print network.py's and network2's per-epoch lines.
       show_progress: show a progress bar over epochs.
       callback: called as ``callback(epoch, params, history)`` after each epoch.
 
     Returns:
-      ``(params, history)``: the trained parameters and a :class:`~jaxnn.history.History`.
+      ``(params, history)``: the trained parameters and a [`History`][jaxnn.history.History].
     """
     eta = positive_float(eta, "eta")
     lmbda = positive_float(lmbda, "lmbda", allow_zero=True)

@@ -24,7 +24,7 @@ from jaxnn.validation import positive_float, positive_int
 
 @dataclasses.dataclass
 class EtaSearch:
-    """The outcome of :func:`eta_threshold`.
+    """The outcome of [`eta_threshold`][jaxnn.tuning.eta_threshold].
 
     Attributes:
       etas: the η values tried, ascending.
@@ -60,7 +60,7 @@ def eta_threshold(
     """Estimates the threshold learning rate from the training cost of the first ``epochs`` epochs.
 
     The cost before training is the first point of each curve, so even one epoch tells whether
-    η made things better. ``kwargs`` go to :func:`jaxnn.sweep` (cost, activation, init, lmbda, …).
+    η made things better. ``kwargs`` go to [`jaxnn.sweep`][jaxnn.sweep.sweep] (cost, activation, init, lmbda, …).
     """
     etas = sorted(_numbers(etas, "etas", allow_zero=False))
     positive_int(epochs, "epochs")

@@ -303,7 +303,7 @@ def seed(value, name: str = "seed") -> int:
 def prng_key(key):
     """A ``jax.random`` key from a typed key, a raw ``(2,)`` uint32 key, or an integer seed.
 
-    Seeds become keys of the pinned implementation :data:`PRNG_IMPL`.
+    Seeds become keys of the pinned implementation `PRNG_IMPL`.
     """
     import jax
     import jax.numpy as jnp

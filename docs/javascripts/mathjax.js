@@ -1,20 +1,27 @@
-// MathJax settings for pymdownx.arithmatex (generic mode): $...$ inline, $$...$$ displayed.
+// MathJax settings for pymdownx.arithmatex (generic mode: \(...\) inline, \[...\] displayed) and for the
+// notebooks' markdown cells ($...$, $$...$$). MathJax itself is vendored (javascripts/vendor/mathjax).
+// Only those elements are typeset: the rest of a page is never scanned for TeX.
+const MATH = ".arithmatex, .jp-RenderedMarkdown";
+
 window.MathJax = {
   tex: {
-    inlineMath: [["\\(", "\\)"]],
-    displayMath: [["\\[", "\\]"]],
+    inlineMath: [["\\(", "\\)"], ["$", "$"]],
+    displayMath: [["\\[", "\\]"], ["$$", "$$"]],
     processEscapes: true,
     processEnvironments: true
   },
-  options: {
-    ignoreHtmlClass: ".*|",
-    processHtmlClass: "arithmatex"
+  startup: {
+    typeset: false
   }
 };
 
 document$.subscribe(() => {
-  MathJax.startup.output.clearCache();
-  MathJax.typesetClear();
-  MathJax.texReset();
-  MathJax.typesetPromise();
+  const elements = [...document.querySelectorAll(MATH)];
+  if (!elements.length) return;
+  MathJax.startup.promise.then(() => {
+    MathJax.startup.output.clearCache();
+    MathJax.typesetClear();
+    MathJax.texReset();
+    return MathJax.typesetPromise(elements);
+  });
 });

@@ -181,7 +181,7 @@ class BookNetwork:
         return jaxnn.make_model("sigmoid", cost=self._cost_name(), regularizer="l2" if regularized else "none")
 
     def _net(self, regularized=False):
-        """The core's network: these sizes, with :meth:`_model`'s components."""
+        """The core's network: these sizes, with `_model`'s components."""
         return mlp(self.sizes, self._model(regularized))
 
     # -- the book's methods
@@ -226,7 +226,7 @@ class BookNetwork:
         return measure(self._net(regularized=lmbda > 0), self._params(), x, jnp.asarray(y), lmbda / len(x), None)
 
     def _sgd(self, training_data, epochs, mini_batch_size, eta, evaluation_data, report, lmbda=0.0, **monitors):
-        """Trains with :func:`jaxnn.sgd` (one jitted call per epoch), calling ``report(j, history)``
+        """Trains with [`jaxnn.sgd`][jaxnn.training.sgd] (one jitted call per epoch), calling ``report(j, history)``
         after each epoch, and stores the trained parameters in ``weights`` and ``biases``.
 
         Where the core stops a diverged run, the original goes on with NaN weights for the

@@ -1,6 +1,6 @@
 """mnist_loader.py, running on jaxnn: the book's MNIST structures, from the copy shipped with jaxnn.
 
-The data come from :func:`jaxnn.load_mnist` (the checksummed ``mnist.npz``), never from a
+The data come from [`jaxnn.load_mnist`][jaxnn.data.load_mnist] (the checksummed ``mnist.npz``), never from a
 pickle, in the book's split: 50,000 training, 10,000 validation and 10,000 test images, with
 pixels as float32 in [0, 1].
 """

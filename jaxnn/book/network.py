@@ -11,7 +11,7 @@
     ...
     Epoch 29: 9518 / 10000
 
-``SGD`` trains through :func:`jaxnn.sgd`, one compiled call per epoch, so 30 epochs take
+``SGD`` trains through [`jaxnn.sgd`][jaxnn.training.sgd], one compiled call per epoch, so 30 epochs take
 seconds rather than minutes. Where it differs from the original:
 
 - Randomness comes from a JAX key: ``Network(sizes, seed=...)`` or ``key=``; by default the

@@ -14,16 +14,16 @@
     Epoch 1 training complete
     ...
 
-``SGD`` trains through :func:`jaxnn.sgd` and prints network2's lines in network2's order;
-``save`` and ``load`` read and write network2's JSON through :mod:`jaxnn.modelfile`. The differences
-from the original are those of :mod:`jaxnn.book.network` (JAX keys, the caller's list left
+``SGD`` trains through [`jaxnn.sgd`][jaxnn.training.sgd] and prints network2's lines in network2's order;
+``save`` and ``load`` read and write network2's JSON through [`jaxnn.modelfile`][jaxnn.modelfile]. The differences
+from the original are those of `jaxnn.book.network` (JAX keys, the caller's list left
 unshuffled, float32 by default, divergence said on stderr), and:
 
 - Training and ``total_cost`` compute the cross-entropy from z stably (log-sigmoid), where the
   original's ``nan_to_num`` turns an infinite cost into 1.8e308.
 - ``accuracy`` and ``total_cost`` tell digit labels from one-hot targets by themselves; their
   ``convert`` flag is accepted and not needed.
-- ``save`` writes atomically and ``load`` validates the file (:func:`jaxnn.modelfile.load_network2`).
+- ``save`` writes atomically and ``load`` validates the file ([`jaxnn.modelfile.load_network2`][jaxnn.modelfile.load_network2]).
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ class Network(BookNetwork):
     def total_cost(self, data, lmbda, convert=False):
         """Return the mean cost over ``data`` plus ½(λ/len(data))Σ‖w‖², as the original (whose
         λ term divides by the size of the data evaluated, not of the training set).
-        ``convert`` is accepted and decided from the data, as in :meth:`accuracy`."""
+        ``convert`` is accepted and decided from the data, as in `accuracy`."""
         return self._metrics(data, lmbda, "data")[0]
 
     def save(self, filename):
@@ -199,7 +199,7 @@ class Network(BookNetwork):
 
 def load(filename):
     """Load a network saved by network2's ``save`` (this one's or the original's); returns a
-    :class:`Network`. The file is validated, and a bad one raises a JaxnnError that says why."""
+    `Network`. The file is validated, and a bad one raises a JaxnnError that says why."""
     params, meta = modelfile.load_network2(filename)
     net = Network(meta["sizes"], cost=_COSTS[meta["network2_cost"]])
     net.weights = [p["w"] for p in params]

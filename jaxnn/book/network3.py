@@ -22,8 +22,8 @@
     Best validation accuracy of 97.90% obtained at iteration 289999
     Corresponding test accuracy of 97.85%
 
-The layers become :mod:`jaxnn.layers`' ``ConvPool``, ``FullyConnected`` and ``Softmax``, the
-network a :func:`jaxnn.conv_net`, and ``SGD`` is :func:`jaxnn.sgd` with ``**jaxnn.NETWORK3``
+The layers become [`jaxnn.layers`][jaxnn.layers]' ``ConvPool``, ``FullyConnected`` and ``Softmax``, the
+network a [`jaxnn.conv_net`][jaxnn.net.conv_net], and ``SGD`` is [`jaxnn.sgd`][jaxnn.training.sgd] with ``**jaxnn.NETWORK3``
 (one compiled call per epoch, a ``lax.scan`` over the mini-batches, hand-written backprop).
 The semantics are network3's: its initialisation, the data visited in order, the
 incomplete last mini-batch dropped, L2 as λ/num_training_batches, dropout on each layer's
@@ -31,9 +31,9 @@ input with test-time scaling by 1 − p, and the test accuracy reported at the b
 epoch. Where it differs from the original:
 
 - ``load_data_shared`` reads jaxnn's shipped MNIST (the book's 50,000 / 10,000 / 10,000 split)
-  for ``"../data/mnist.pkl.gz"``, and :func:`jaxnn.data.expanded.load_expanded_mnist` for
+  for ``"../data/mnist.pkl.gz"``, and [`jaxnn.data.expanded.load_expanded_mnist`][jaxnn.data.load_expanded_mnist] for
   ``"../data/mnist_expanded.pkl.gz"``; the path need not exist and nothing is unpickled.
-- The data are :class:`SharedData` pairs ``(x, y)`` of NumPy arrays in place of Theano shared
+- The data are `SharedData` pairs ``(x, y)`` of NumPy arrays in place of Theano shared
   variables; slicing one slices its examples, so ``training_data[:1000]`` is a short run.
 - Randomness comes from a JAX key: ``Network(layers, m, seed=...)`` or ``key=``; by default the
   seed is drawn from NumPy's global generator, so ``np.random.seed(n)`` fixes a run.
@@ -105,7 +105,7 @@ class SharedData(tuple):
 
     It unpacks as the original's pair (``training_x, training_y = training_data``) and, unlike
     it, slices by example: ``training_data[:1000]`` is the first 1,000 examples, a
-    ``SharedData`` again. ``len`` is 2, as for the original pair; :func:`size` counts examples.
+    ``SharedData`` again. ``len`` is 2, as for the original pair; `size` counts examples.
     """
 
     __slots__ = ()
@@ -143,12 +143,12 @@ DATA_FILES = {"mnist.pkl.gz": "mnist", "mnist.pkl": "mnist", "mnist_expanded.pkl
 
 
 def load_data_shared(filename="../data/mnist.pkl.gz"):
-    """Return ``[training_data, validation_data, test_data]``, each a :class:`SharedData` pair.
+    """Return ``[training_data, validation_data, test_data]``, each a `SharedData` pair.
 
     ``filename`` names the book's data, not a file jaxnn reads: any path ending in
     ``mnist.pkl.gz`` gives jaxnn's shipped MNIST in the book's 50,000 / 10,000 / 10,000 split,
     and one ending in ``mnist_expanded.pkl.gz`` gives the 250,000 expanded training images of
-    :func:`jaxnn.data.expanded.load_expanded_mnist` (built and cached on first use). The path
+    [`jaxnn.data.expanded.load_expanded_mnist`][jaxnn.data.load_expanded_mnist] (built and cached on first use). The path
     need not exist, and no file is ever unpickled.
     """
     try:
@@ -260,7 +260,7 @@ class FullyConnectedLayer:
 
 class SoftmaxLayer(FullyConnectedLayer):
     """network3's output layer: softmax((1 − p)·x w + b), zero-initialised, trained on the
-    log-likelihood cost. Arguments and attributes as :class:`FullyConnectedLayer`'s, without
+    log-likelihood cost. Arguments and attributes as `FullyConnectedLayer`'s, without
     ``activation_fn``."""
 
     _name = "SoftmaxLayer"
@@ -282,7 +282,7 @@ _LAYERS = (ConvPoolLayer, FullyConnectedLayer)
 
 
 class Network:
-    """network3's network: layers in order, the last a :class:`SoftmaxLayer`.
+    """network3's network: layers in order, the last a `SoftmaxLayer`.
 
     Args:
       layers: the layers; each one's input (``image_shape[1:]`` or ``n_in``) must be what the
@@ -294,8 +294,8 @@ class Network:
 
     Attributes:
       layers, mini_batch_size: as given; params: every layer's ``[w, b]`` in order (NumPy).
-      net: the :class:`jaxnn.Network` that trains; history: the last ``SGD``'s
-        :class:`jaxnn.History`.
+      net: the [`jaxnn.Network`][jaxnn.net.Network] that trains; history: the last ``SGD``'s
+        [`jaxnn.History`][jaxnn.history.History].
     """
 
     def __init__(self, layers, mini_batch_size, *, seed=None, key=None):

@@ -69,7 +69,7 @@ def _read_idx(path: Path, shape=None) -> np.ndarray:
 
 
 def load_fashion_mnist(one_hot: bool = False, dtype=np.float32, directory: Optional[os.PathLike] = None) -> Dataset:
-    """Fashion-MNIST, in the same 50,000 / 10,000 / 10,000 split and format as :func:`load_mnist`.
+    """Fashion-MNIST, in the same 50,000 / 10,000 / 10,000 split and format as [`load_mnist`][jaxnn.data.load_mnist].
 
     It reads Debian's ``dataset-fashion-mnist`` package (IDX files under
     ``/usr/share/datasets/fashion-mnist``), or ``directory`` if given.

@@ -117,7 +117,7 @@ def load_mnist(one_hot: bool = False, dtype=np.float32, path=MNIST_PATH) -> Data
       path: the npz file; defaults to the copy shipped with jaxnn.
 
     Returns:
-      A :class:`Dataset` of ``(x, y)`` splits with ``x`` of shape ``(n, 784)``.
+      A [`Dataset`][jaxnn.data.Dataset] of ``(x, y)`` splits with ``x`` of shape ``(n, 784)``.
     """
     one_hot, dtype = flag(one_hot, "one_hot"), float_dtype(dtype).type  # checked before the file is read
     return split_dataset(*load_mnist_arrays(path), one_hot=one_hot, dtype=dtype)

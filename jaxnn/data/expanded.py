@@ -2,15 +2,15 @@
 
 The book's ``expand_mnist.py`` adds, after every training image, four copies of it shifted by
 one pixel down, up, right and left, the row or column that moves in filled with zeros: 250,000
-training images. :func:`load_expanded_mnist` builds the same set from the MNIST shipped with
-jaxnn, caches it on disk, and returns it in :func:`jaxnn.load_mnist`'s format, with the
+training images. [`load_expanded_mnist`][jaxnn.data.load_expanded_mnist] builds the same set from the MNIST shipped with
+jaxnn, caches it on disk, and returns it in [`jaxnn.load_mnist`][jaxnn.data.load_mnist]'s format, with the
 validation and test sets unchanged::
 
     data = load_expanded_mnist()        # built on first use (a few seconds), then read from the cache
     data.training.x.shape               # (250000, 784)
 
 Where it differs from the original: ``expand_mnist.py`` shuffles the 250,000 pairs with
-Python's unseeded ``random.shuffle``; jaxnn shuffles them with a fixed seed (:data:`SEED`), so
+Python's unseeded ``random.shuffle``; jaxnn shuffles them with a fixed seed (`SEED`), so
 every build gives the same order and the same arrays.
 
 The cache is an ``.npz`` (uint8 images, no pickles) in ``cache_dir``, else ``$JAXNN_CACHE``,
@@ -151,11 +151,11 @@ def _read(npz: Path, n: int):
 
 
 def load_expanded_mnist(cache_dir: Optional[os.PathLike] = None, *, n: int = N_TRAINING) -> Dataset:
-    """MNIST with the expanded training set of chapter 6, in :func:`jaxnn.load_mnist`'s format.
+    """MNIST with the expanded training set of chapter 6, in [`jaxnn.load_mnist`][jaxnn.data.load_mnist]'s format.
 
     The training split holds the first ``n`` training images and their four one-pixel shifts
     (5n images; 250,000 by default) in a fixed shuffled order; validation and test are
-    :func:`jaxnn.load_mnist`'s. The first call builds the set from the shipped MNIST and caches
+    [`jaxnn.load_mnist`][jaxnn.data.load_mnist]'s. The first call builds the set from the shipped MNIST and caches
     it; later calls read the cache after checking its SHA-256, and rebuild it if it fails.
 
     Args:
@@ -164,7 +164,7 @@ def load_expanded_mnist(cache_dir: Optional[os.PathLike] = None, *, n: int = N_T
       n: (for quick runs and tests) expand only the first ``n`` training images.
 
     Returns:
-      A :class:`~jaxnn.data.Dataset` of float32 rows in [0, 1] with integer labels.
+      A [`Dataset`][jaxnn.data.Dataset] of float32 rows in [0, 1] with integer labels.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= N_TRAINING:
         raise JaxnnError(f"n is the number of training images to expand, from 1 to {N_TRAINING}, got {n!r}")
