@@ -50,6 +50,9 @@ _EXAMPLES = {
   jaxnn evaluate model.npz --on validation""",
     "list": """Examples:
   jaxnn list""",
+    "explore": """Examples:
+  jaxnn explore model.npz                       # draw digits, see every layer; train live; the book's figures
+  jaxnn explore --no-browser --port 8000""",
 }
 
 
@@ -149,6 +152,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--on", choices=["test", "validation", "training"], default="test")
 
     _subparser(sub, "list", "list the registered components, plugins included")
+
+    x = _subparser(
+        sub, "explore", "open a local web app to look inside a network, train live, and see the book's figures"
+    )
+    x.add_argument("model", nargs="?", default=None, help="a jaxnn .npz or network2 JSON model file (optional)")
+    x.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    x.add_argument("--port", type=int, default=8765, help="the port (0: any free one)")
+    x.add_argument("--host", default="127.0.0.1", help="the address to bind; a non-loopback one needs --token")
+    x.add_argument("--token", default=None, help="a secret every request must carry")
     return p
 
 
@@ -327,10 +339,18 @@ def _list(args) -> int:
     return 0
 
 
+def _explore(args) -> int:
+    from jaxnn import explore
+
+    return explore.serve(args.model, host=args.host, port=args.port, token=args.token, open_browser=not args.no_browser)
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"train": _train, "sweep": _sweep, "evaluate": _evaluate, "list": _list}[args.command](args)
+        return {"train": _train, "sweep": _sweep, "evaluate": _evaluate, "list": _list, "explore": _explore}[
+            args.command
+        ](args)
     except JaxnnError as exc:
         print(f"jaxnn: error: {exc}", file=sys.stderr)
         return 2
