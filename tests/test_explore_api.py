@@ -280,6 +280,9 @@ def test_figures(client):
     assert n["sigmoid"][i] == pytest.approx(0.73106, abs=1e-4) and n["sigmoid"][j] == pytest.approx(0.26894, abs=1e-4)
     u = client.post("/api/figures/universality", json={"heights": [0.3, 0.5]}).json()
     assert abs(u["output"][50] - 0.3) < 1e-3 and abs(u["output"][150] - 0.5) < 1e-3 and u["error"] > 0
+    u = client.post("/api/figures/universality", json={"heights": [0.3, 0.5], "steps": [0.1, 0.2, 0.9]}).json()
+    assert u["output"][10] == pytest.approx(0.0, abs=1e-3) and u["output"][30] == pytest.approx(0.3, abs=1e-3)
+    assert u["output"][150] == pytest.approx(0.5, abs=1e-3) and u["output"][190] == pytest.approx(0.0, abs=1e-3)
     s = client.post("/api/figures/slowdown", json={"start": "b", "epochs": 50}).json()
     # from w = b = 2, the quadratic cost learns slowly at first, cross-entropy fast
     assert s["quadratic"]["output"][50] > 0.8 > 0.2 > s["cross-entropy"]["output"][50]
@@ -295,6 +298,9 @@ def test_figures(client):
         ("neuron", {"b": 0}, "w is required"),
         ("universality", {"heights": []}, "heights"),
         ("universality", {"heights": [float("nan")]}, "h must be"),
+        ("universality", {"heights": [1, 2], "steps": [0, 1]}, "3 step positions"),
+        ("universality", {"heights": [1, 2], "steps": [0, 0.8, 0.5]}, "increasing"),
+        ("universality", {"heights": [1], "steps": [0, 2]}, "step must be"),
         ("slowdown", {"start": "c"}, "unknown start"),
         ("speed", {"hidden": 5}, "hidden"),
     ],

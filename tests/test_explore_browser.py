@@ -75,9 +75,10 @@ def page(browser, served):
     context.close()
 
 
-def shot(page, name):
+def shot(page, name, full_page=False):
     if SHOTS is not None:
-        page.screenshot(path=str(SHOTS / f"explore-{name}.png"), full_page=False)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / f"explore-{name}.png"), full_page=full_page)
 
 
 def test_draw_a_one_and_see_it_predicted_with_the_activations(page):
@@ -152,7 +153,7 @@ def test_a_universality_slider_changes_the_plotted_function(page):
     if SHOTS is not None:
         page.click("#speed-go")
         sync_api.expect(page.locator("#speed-plot path.line")).to_have_count(2, timeout=TIMEOUT)
-    shot(page, "book")
+    shot(page, "book", full_page=True)
 
 
 def test_sweep_heat_map(page, tmp_path):
@@ -163,7 +164,7 @@ def test_sweep_heat_map(page, tmp_path):
     path.write_text(json.dumps(sweeps.sweep_json(result)))
     page.click("nav .tab[data-view='sweep']")
     page.set_input_files("#sweep-file", str(path))
-    sync_api.expect(page.locator("#sweep-map rect.cell")).to_have_count(9)
+    sync_api.expect(page.locator("#sweep-map rect.hm-cell")).to_have_count(9)
     sync_api.expect(page.locator("#sweep-map")).to_contain_text("96.28%")  # the last config's best: 9628
     shot(page, "sweep")
 

@@ -58,11 +58,10 @@ def target(x):
 
 
 def universality(body: Dict[str, Any]) -> Dict[str, Any]:
-    """Chapter 4: pairs of hidden step neurons. Pair i steps up at ``s[i]`` and down at
-    ``s[i + 1]`` (the next pair's step) with height ``h[i]``; the output is the weighted sum
-    passed through σ⁻¹'s inverse, σ, as in the book's last figures when ``sigma`` is true, or
-    left linear. The weights w = 1000 make the sigmoids steps; the network is a jaxnn
-    [1, 2k, 1] MLP evaluated by :func:`jaxnn.forward`."""
+    """Chapter 4: pairs of hidden step neurons. Pair i steps up at ``steps[i]`` and down at
+    ``steps[i + 1]`` with height ``heights[i]`` (the steps default to equal intervals of [0, 1]);
+    the output neuron is linear, the weighted sum of the hidden neurons. The weight w (1000) makes
+    the sigmoids steps; the network is a jaxnn [1, 2k, 1] MLP evaluated by :func:`jaxnn.forward`."""
     import jaxnn
 
     heights = body.get("heights")
@@ -73,6 +72,13 @@ def universality(body: Dict[str, Any]) -> Dict[str, Any]:
     w_big = number(body, "w", 10, 10000, default=1000)
     x = jnp.linspace(0.0, 1.0, GRID)[:, None]
     steps = np.linspace(0.0, 1.0, k + 1)
+    if body.get("steps") is not None:
+        given = body["steps"]
+        if not isinstance(given, list) or len(given) != k + 1:
+            raise JaxnnError(f"steps must be a list of {k + 1} step positions in [0, 1], one more than the heights")
+        steps = np.array([number({"step": v}, "step", 0, 1) for v in given])
+        if np.any(np.diff(steps) < 0):
+            raise JaxnnError("steps must be in increasing order: pair i steps up at steps[i] and down at steps[i + 1]")
     # hidden neuron 2i steps at steps[i], 2i + 1 at steps[i + 1]; output weights h[i], -h[i]
     s = np.repeat(steps, 2)[1:-1]
     w1 = np.full((2 * k, 1), w_big)

@@ -175,7 +175,7 @@ class Run:
             self.emit("state", state="running", label=self.settings.label())
             self._train(data)
         except Cancelled:
-            self.state, self.message = "stopped", "stopped"
+            self.state, self.message = "stopped", ""
         except Exception as exc:  # reported to the page; the server goes on
             self.state, self.message = "failed", f"{type(exc).__name__}: {exc}"
         if self.state == "running":

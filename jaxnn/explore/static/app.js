@@ -298,12 +298,15 @@ function bookInit() {
   slowdown();
   const box = $("#uni-sliders");
   const initial = [0.3, 0.5, 0.4, 0.6, 0.5];
-  initial.forEach((h, i) => {
+  const slider = (id, label, min, max, value) => {
     const l = document.createElement("label");
-    l.innerHTML = `h${i + 1} <input id="uni-h${i}" type="range" min="-1" max="1.5" step="0.01" value="${h}"> `;
+    l.innerHTML = `${label} <input id="${id}" type="range" min="${min}" max="${max}" step="0.01" value="${value}"> `;
     l.querySelector("input").addEventListener("input", universality);
     box.appendChild(l);
-  });
+  };
+  initial.forEach((h, i) => slider(`uni-h${i}`, `h${i + 1}`, -1, 1.5, h));
+  box.appendChild(document.createElement("br"));
+  [0.2, 0.4, 0.6, 0.8].forEach((s, i) => slider(`uni-s${i}`, `s${i + 1}`, 0, 1, s));
   universality();
   $("#speed-go").addEventListener("click", speed);
 }
@@ -329,7 +332,8 @@ async function slowdown() {
 
 async function universality() {
   const heights = [0, 1, 2, 3, 4].map((i) => +$(`#uni-h${i}`).value);
-  const r = await api("/api/figures/universality", { heights });
+  const inner = [0, 1, 2, 3].map((i) => +$(`#uni-s${i}`).value).sort((a, b) => a - b);
+  const r = await api("/api/figures/universality", { heights, steps: [0, ...inner, 1] });
   linePlot($("#uni-plot"), [
     { xs: r.x, ys: r.target, label: "target f(x)", dash: "4 3", cls: "target" },
     { xs: r.x, ys: r.output, label: "the network's output", cls: "output" },
@@ -363,12 +367,13 @@ function drawSweep() {
   const svg = $("#sweep-map");
   svg.replaceChildren();
   const W = +svg.getAttribute("width"), H = +svg.getAttribute("height"), l = 80, t = 20, b = 50;
+  el(svg, "text", { x: W - 10, y: 14, "text-anchor": "end" }, "best evaluation accuracy, mean over seeds");
   const cw = (W - l - 10) / s.etas.length, ch = (H - t - b) / s.lmbdas.length;
   const vals = g.accuracy.flat().filter((v) => v != null);
   const lo = Math.min(...vals), hi = Math.max(...vals);
   g.accuracy.forEach((row, i) => row.forEach((v, j) => {
     const y = t + (s.lmbdas.length - 1 - i) * ch;
-    el(svg, "rect", { class: "cell", x: l + j * cw, y, width: cw - 1, height: ch - 1, fill: v == null ? "#eee" : heat(hi > lo ? (v - lo) / (hi - lo) : 1) });
+    el(svg, "rect", { class: "hm-cell", x: l + j * cw, y, width: cw - 1, height: ch - 1, fill: v == null ? "#eee" : heat(hi > lo ? (v - lo) / (hi - lo) : 1) });
     if (v != null) el(svg, "text", { x: l + j * cw + cw / 2, y: y + ch / 2 + 4, "text-anchor": "middle" }, `${(100 * v).toFixed(2)}%`);
   }));
   s.etas.forEach((e, j) => el(svg, "text", { x: l + j * cw + cw / 2, y: H - b + 16, "text-anchor": "middle" }, String(e)));

@@ -40,7 +40,7 @@ export function linePlot(svg, series, opts = {}) {
   el(svg, "line", { class: "axis", x1: m.l, y1: m.t, x2: m.l, y2: H - m.b });
   for (const t of ticks(x0, x1)) el(svg, "text", { x: X(t), y: H - m.b + 14, "text-anchor": "middle" }, String(t));
   for (const t of ticks(y0, y1)) {
-    el(svg, "text", { x: m.l - 4, y: Yraw(t) + 4, "text-anchor": "end" }, opts.logy ? `1e${t}` : String(t));
+    el(svg, "text", { x: m.l - 4, y: Yraw(t) + 4, "text-anchor": "end" }, opts.logy ? String(+(10 ** t).toPrecision(2)) : String(t));
   }
   if (opts.xlabel) el(svg, "text", { x: (W + m.l) / 2, y: H - 4, "text-anchor": "middle" }, opts.xlabel);
   if (opts.ylabel) el(svg, "text", { x: 4, y: m.t + 8 }, opts.ylabel);
