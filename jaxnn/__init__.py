@@ -23,7 +23,7 @@ from jaxnn.errors import JaxnnError, NotDifferentiableError
 from jaxnn.history import History
 from jaxnn.initializers import Initializer, init_params, initializers
 from jaxnn.layers import ConvPool, FullyConnected, Layer, LayerType, Softmax, layers, make_layer
-from jaxnn.modelfile import load_model, save_model
+from jaxnn.modelfile import load_model, load_network, save_model
 from jaxnn.net import (
     Model,
     Network,
@@ -96,6 +96,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_model",
+    "load_network",
     "loss",
     "make_layer",
     "make_model",

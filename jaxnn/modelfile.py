@@ -1,8 +1,10 @@
 """Saving and loading models: arrays in an ``.npz`` with JSON metadata, never pickled.
 
-A model file holds each layer's ``w`` and ``b`` as ``layer{l}/w`` and ``layer{l}/b``, plus
-``__jaxnn__``, a uint8 array of UTF-8 JSON: the format name and version, the sizes, and the
-components by registry name. Files are written atomically (a temporary file in the same
+A model file holds each layer's arrays as ``layer{l}/w``, ``layer{l}/b``, ..., plus
+``__jaxnn__``, a uint8 array of UTF-8 JSON: the format name and version, and either the sizes
+and components by registry name of a fully connected network (format version 1), or the whole
+network, every layer by its registry name and settings (version 2, written when ``net=`` is
+given: conv nets and any other [Network][jaxnn.Network]). Files are written atomically (a temporary file in the same
 folder, flushed to disk, then renamed over the target), so a crash mid-save never leaves a
 half-written model where a good one stood. Loading uses ``allow_pickle=False`` and checks the
 file against the schema before trusting any of it.
@@ -14,31 +16,45 @@ with the same atomic write and the same checks.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
+import jax
 import numpy as np
 
 from jaxnn._files import atomic_write, open_npz
 from jaxnn.errors import JaxnnError
-from jaxnn.validation import check_sizes, sizes_of, writable_file
+from jaxnn.net import Network, init_network, mlp, network
+from jaxnn.validation import MAX_PARAMETERS, check_sizes, sizes_of, writable_file
 
 FORMAT = "jaxnn-model"
-VERSION = 1
+VERSION = 2  # 2: the "network" entry, for any Network; files without it are written as version 1
 
 
-def save_model(path, params, **metadata) -> Path:
+def save_model(path, params, *, net: Optional[Network] = None, **metadata) -> Path:
     """Saves ``params`` and JSON-able ``metadata`` (components by name, ...) to ``path`` atomically.
+
+    Without ``net``, ``params`` is a fully connected network's ``[{"w", "b"}, ...]`` and the
+    file is format version 1, which every jaxnn release reads. With ``net`` (any
+    [Network][jaxnn.Network], such as a conv net), the file records the network itself, layer by
+    layer, and [load_network][jaxnn.load_network] rebuilds it.
 
     Non-finite parameters are refused, so a diverged run can never overwrite a good model.
     """
-    sizes = _sizes_of_savable(params)
-    writable_file(path, "model file")
-    reserved = sorted({"format", "version", "sizes"} & set(metadata))
+    reserved = sorted({"format", "version", "sizes", "network"} & set(metadata))
     if reserved:
         raise JaxnnError(f"save_model writes {', '.join(reserved)} itself: rename those metadata entries")
+    if net is None:
+        meta = {"format": FORMAT, "version": 1, "sizes": _sizes_of_savable(params)}
+    else:
+        meta = {"format": FORMAT, "version": VERSION, "network": network_spec(net)}
+        _check_fits(net, params, f"cannot save {path}", from_file=False)
+        if net.sizes is not None:
+            meta["sizes"] = net.sizes
+    writable_file(path, "model file")
     arrays = {f"layer{l}/{k}": a for l, k, a in _finite_arrays(path, params)}
-    meta = {"format": FORMAT, "version": VERSION, "sizes": sizes, **metadata}
+    meta.update(metadata)
     try:
         blob = json.dumps(meta, sort_keys=True).encode()
     except (TypeError, ValueError) as exc:
@@ -64,17 +80,116 @@ def load_model(path) -> Tuple[list, Dict[str, Any]]:
                 f"{bad}: it has no jaxnn metadata (is it a network2 JSON file? use jaxnn.modelfile.load_network2)"
             )
         meta = z.metadata()
-        sizes = _check_meta(meta, bad)
-        shapes: Dict[str, Tuple[int, ...]] = {}
-        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            shapes[f"layer{l}/w"], shapes[f"layer{l}/b"] = (n_out, n_in), (n_out,)
-        z.only({"__jaxnn__", *shapes})
-        arrays = {name: z.array(name, shape, kinds="f") for name, shape in shapes.items()}
-    params = [{"w": arrays[f"layer{l}/w"], "b": arrays[f"layer{l}/b"]} for l in range(len(sizes) - 1)]
+        shapes = _layer_shapes(meta, bad)
+        names = {f"layer{l}/{k}": shape for l, layer in enumerate(shapes) for k, shape in layer.items()}
+        z.only({"__jaxnn__", *names})
+        arrays = {name: z.array(name, shape, kinds="f") for name, shape in names.items()}
+    params = [{k: arrays[f"layer{l}/{k}"] for k in layer} for l, layer in enumerate(shapes)]
     return params, meta
 
 
-def _check_meta(meta, bad) -> list:
+def load_network(path) -> Tuple[Network, list, Dict[str, Any]]:
+    """Loads any model file as ``(net, params, metadata)``, ready for ``jaxnn.predict(params, x, net=net)``.
+
+    It reads what [save_model][jaxnn.save_model] writes (a conv net or any other network with
+    ``net=``; a fully connected one with or without it) and network2.py's JSON files (by their
+    ``.json`` suffix). A fully connected file without a recorded network gets network.py's
+    sigmoid layers unless its metadata names other components.
+
+    Raises:
+      JaxnnError: as [load_model][jaxnn.load_model] and [load_network2][jaxnn.modelfile.load_network2].
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        params, meta = load_network2(path)
+        return mlp(meta["sizes"], cost=meta["cost"]), params, meta
+    params, meta = load_model(path)
+    bad = f"{path} is not a readable jaxnn model"
+    if "network" in meta:
+        net = network_from_spec(meta["network"], bad)
+    else:
+        names = ("activation", "output_activation", "cost", "regularizer")
+        components = {k: meta[k] for k in names if meta.get(k) is not None}
+        try:
+            net = mlp(meta["sizes"], **components)
+        except JaxnnError as exc:
+            raise JaxnnError(f"{bad}: {exc}") from None
+    return net, params, meta
+
+
+def network_spec(net: Network) -> Dict[str, Any]:
+    """The JSON form of a network: its layers by registry name and settings, its input shape, cost and regularizer."""
+    if not isinstance(net, Network):
+        raise JaxnnError(f"net must be a jaxnn.Network (from jaxnn.mlp, jaxnn.conv_net or jaxnn.network), got {net!r}")
+    return {
+        "layers": [[layer.name, dict(layer.config)] for layer in net.layers],
+        "in_shape": list(net.in_shape),
+        "cost": net.cost.name,
+        "regularizer": net.regularizer.name,
+    }
+
+
+def network_from_spec(spec, bad: str = "bad network spec") -> Network:
+    """Rebuilds the [Network][jaxnn.Network] that [network_spec][jaxnn.modelfile.network_spec] described."""
+    keys = {"layers", "in_shape", "cost", "regularizer"}
+    if not isinstance(spec, dict) or set(spec) != keys:
+        got = sorted(spec) if isinstance(spec, dict) else type(spec).__name__
+        raise JaxnnError(f"{bad}: its 'network' entry must have exactly the keys {sorted(keys)}, got {got}")
+    layers = spec["layers"]
+    if (
+        not isinstance(layers, list)
+        or not layers
+        or not all(
+            isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) and isinstance(s[1], dict) for s in layers
+        )
+    ):
+        raise JaxnnError(f"{bad}: its layers must be a list of [name, settings] pairs, got {layers!r:.200}")
+    in_shape = spec["in_shape"]
+    if not isinstance(in_shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in in_shape):
+        raise JaxnnError(f"{bad}: its in_shape must be a list of integers, got {in_shape!r:.200}")
+    try:
+        net = network([tuple(s) for s in layers], in_shape, spec["cost"], spec["regularizer"])
+    except JaxnnError as exc:
+        raise JaxnnError(f"{bad}: {exc}") from None
+    _check_fits(net, None, bad, from_file=True)
+    return net
+
+
+def _param_shapes(net: Network) -> list:
+    """Each layer's ``{name: shape}``, computed without allocating the parameters."""
+    tree = jax.eval_shape(lambda: init_network(jax.random.key(0), net))
+    return [{k: tuple(v.shape) for k, v in layer.items()} for layer in tree]
+
+
+def _check_fits(net: Network, params, bad: str, from_file: bool) -> list:
+    shapes = _param_shapes(net)
+    n = sum(math.prod(s) for layer in shapes for s in layer.values())
+    if n > MAX_PARAMETERS:
+        raise JaxnnError(f"{bad}: the network has {n:,} parameters, more than {MAX_PARAMETERS:,}")
+    if params is not None:
+        ok = isinstance(params, (list, tuple)) and len(params) == len(shapes)
+        ok = ok and all(
+            isinstance(p, dict)
+            and set(p) == set(s)
+            and all(tuple(getattr(p[k], "shape", ())) == s[k] for k in s)
+            and all(np.issubdtype(np.dtype(getattr(p[k], "dtype", object)), np.floating) for k in s)
+            for p, s in zip(params, shapes)
+        )
+        if not ok:
+            raise JaxnnError(f"{bad}: params do not fit the network: it expects float arrays of shapes {shapes}")
+    return shapes
+
+
+def _layer_shapes(meta, bad) -> list:
+    """Every layer's ``{array name: shape}`` as the file's metadata declares them."""
+    _check_meta(meta, bad)
+    if meta["version"] >= 2 and "network" in meta:
+        return _param_shapes(network_from_spec(meta["network"], bad))
+    sizes = check_sizes(meta.get("sizes"), bad)
+    return [{"w": (n_out, n_in), "b": (n_out,)} for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def _check_meta(meta, bad) -> None:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise JaxnnError(f"{bad}: its metadata does not say format {FORMAT!r}")
     if not isinstance(meta.get("version"), int) or isinstance(meta["version"], bool) or not 1 <= meta["version"]:
@@ -86,7 +201,8 @@ def _check_meta(meta, bad) -> list:
         raise JaxnnError(
             f"{bad}: format version {meta.get('version')!r} is newer than this jaxnn reads ({VERSION}); upgrade jaxnn"
         )
-    return check_sizes(meta.get("sizes"), bad)
+    if meta["version"] == 1 and "network" in meta:
+        raise JaxnnError(f"{bad}: a version 1 file has no 'network' entry")
 
 
 def _sizes_of_savable(params) -> list:
@@ -101,9 +217,9 @@ def _sizes_of_savable(params) -> list:
 
 
 def _finite_arrays(path, params):
-    """Yields ``(layer, "w" or "b", numpy array)``, refusing NaN or infinite values before a save."""
+    """Yields ``(layer, array name, numpy array)``, refusing NaN or infinite values before a save."""
     for l, layer in enumerate(params):
-        for k in ("w", "b"):
+        for k in layer:
             a = np.asarray(layer[k])
             if not np.isfinite(a).all():
                 raise JaxnnError(
@@ -217,4 +333,12 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
     return params, {"format": "network2", "sizes": sizes, "cost": NETWORK2_COSTS[cost], "network2_cost": cost}
 
 
-__all__ = ["load_model", "load_network2", "save_model", "save_network2"]
+__all__ = [
+    "load_model",
+    "load_network",
+    "load_network2",
+    "network_from_spec",
+    "network_spec",
+    "save_model",
+    "save_network2",
+]

@@ -336,3 +336,79 @@ def test_cli_reports_a_full_disk_in_one_line(tmp_path, monkeypatch, capsys):
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("jaxnn: error: No space left on device (") and "free space or pick another path" in err
     assert not (tmp_path / "m.npz").exists()
+
+
+def _small_conv_net():
+    return jaxnn.conv_net(
+        [jaxnn.ConvPool(3, 5, activation="relu"), jaxnn.FullyConnected(12, "relu", p_dropout=0.5), jaxnn.Softmax(10)],
+        (1, 28, 28),
+    )
+
+
+def test_conv_net_round_trip_with_load_network(tmp_path):
+    net = _small_conv_net()
+    params = jaxnn.init_network(jax.random.key(3), net)
+    params[-1]["w"] = jax.random.normal(jax.random.key(4), params[-1]["w"].shape)  # Softmax starts at zero
+    jaxnn.save_model(tmp_path / "conv.npz", params, net=net, dataset="mnist", epochs=2)
+    net2, params2, meta = jaxnn.load_network(tmp_path / "conv.npz")
+    assert net2 == net  # the same layers, settings, cost and regularizer
+    assert meta["version"] == 2 and meta["epochs"] == 2 and meta["network"]["layers"][0][0] == "conv_pool"
+    chex.assert_trees_all_equal(params2, jax.tree.map(np.asarray, params))
+    x = jaxnn.load_mnist().test.x[:20]
+    np.testing.assert_array_equal(jaxnn.predict(params2, x, net=net2), jaxnn.predict(params, x, net=net))
+    # load_model reads the same arrays
+    params3, _ = jaxnn.load_model(tmp_path / "conv.npz")
+    chex.assert_trees_all_equal(params3, params2)
+
+
+def test_load_network_reads_version_1_files_and_network2_json(tmp_path):
+    params = jaxnn.init_params(jax.random.key(0), [784, 8, 10])
+    jaxnn.save_model(tmp_path / "v1.npz", params, cost="cross-entropy", activation="tanh", output_activation="sigmoid")
+    net, loaded, meta = jaxnn.load_network(tmp_path / "v1.npz")
+    assert meta["version"] == 1 and net.sizes == [784, 8, 10]
+    assert [layer.activation.name for layer in net.layers] == ["tanh", "sigmoid"] and net.cost.name == "cross-entropy"
+    modelfile.save_network2(tmp_path / "n2.json", params, "CrossEntropyCost")
+    net2, loaded2, meta2 = jaxnn.load_network(tmp_path / "n2.json")
+    assert net2.sizes == [784, 8, 10] and net2.cost.name == "cross-entropy" and meta2["format"] == "network2"
+    x = jaxnn.load_mnist().test.x[:50]
+    np.testing.assert_array_equal(jaxnn.predict(loaded2, x, net=net2), jaxnn.predict(params, x, activation="sigmoid"))
+
+
+def test_save_model_with_net_refuses_params_that_do_not_fit(tmp_path):
+    net = _small_conv_net()
+    params = jaxnn.init_network(jax.random.key(0), net)
+    with pytest.raises(jaxnn.JaxnnError, match="params do not fit the network"):
+        jaxnn.save_model(tmp_path / "m.npz", params[:-1], net=net)
+    with pytest.raises(jaxnn.JaxnnError, match="must be a jaxnn.Network"):
+        jaxnn.save_model(tmp_path / "m.npz", params, net="conv")
+    with pytest.raises(jaxnn.JaxnnError, match="writes network itself"):
+        jaxnn.save_model(tmp_path / "m.npz", params, net=net, network={})
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda spec: spec["layers"].__setitem__(0, ["conv_poool", {}]), "unknown layer 'conv_poool'"),
+        (lambda spec: spec.__setitem__("in_shape", [1, 4, 4]), "does not fit 4×4 images"),
+        (lambda spec: spec.__setitem__("layers", "conv"), "list of \\[name, settings\\] pairs"),
+        (lambda spec: spec.pop("cost"), "exactly the keys"),
+        (lambda spec: spec["layers"][1][1].__setitem__("n_out", 13), "expected float \\(13"),
+    ],
+)
+def test_hostile_network_entries_are_refused(tmp_path, change, message):
+    net = _small_conv_net()
+    path = jaxnn.save_model(tmp_path / "m.npz", jaxnn.init_network(jax.random.key(0), net), net=net)
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    meta_npy = np.load(stdio.BytesIO(members["__jaxnn__.npy"]))
+    meta = json.loads(meta_npy.tobytes())
+    change(meta["network"])
+    buf = stdio.BytesIO()
+    np.save(buf, np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    members["__jaxnn__.npy"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, blob in members.items():
+            z.writestr(name, blob)
+    with pytest.raises(jaxnn.JaxnnError, match=message):
+        jaxnn.load_network(path)
