@@ -1,7 +1,6 @@
 """jaxnn explore's HTTP API, through Starlette's test client: every endpoint, and every kind of
 bad request getting a 4xx with a message."""
 
-import io
 import json
 
 import numpy as np
@@ -193,9 +192,10 @@ def test_two_tabs_train_at_once_without_mixing_runs(client):
     assert client.post("/api/predict", json={"model": opened["id"], "drawing": stroke_one()}).status_code == 200
     r = client.get(f"/api/runs/{a}/download?client={CLIENT_A}")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    path = io.BytesIO(r.content)
-    with np.load(path) as z:
-        assert z["layer0/w"].shape == (10, 784)
+    assert r.content[:2] == b"PK"
+    # the saved file opens in view 1 again, as an upload
+    again = client.post("/api/upload", files={"file": ("run.npz", r.content)}).json()
+    assert again["sizes"] == [784, 10, 10] and again["cost"] == "cross-entropy"
 
 
 def test_stop_a_run(client):
@@ -368,3 +368,15 @@ def test_cli_needs_a_token_off_loopback(capsys):
     assert "warning" in err and "--token" in err
     assert cli.main(["explore", "/no/such/model.npz", "--no-browser"]) == 2
     assert "no model file" in capsys.readouterr().err
+
+
+def test_a_conv_net_shows_its_feature_maps(client, tmp_path):
+    net = jaxnn.conv_net([jaxnn.ConvPool(4, 5), jaxnn.FullyConnected(8), jaxnn.Softmax(10)], (1, 28, 28))
+    path = jaxnn.save_model(tmp_path / "conv.npz", jaxnn.init_network(0, net), net=net)
+    model = client.post("/api/upload", files={"file": ("conv.npz", path.read_bytes())}).json()
+    assert model["kind"] == "conv" and model["sizes"] is None
+    r = client.post("/api/predict", json={"model": model["id"], "drawing": stroke_one()}).json()
+    assert [layer["shape"] for layer in r["activations"]] == [[4, 12, 12], [8]]
+    assert len(r["contributions"]) == 4 and len(r["output"]) == 10
+    w = client.get(f"/api/weights?model={model['id']}").json()
+    assert w["count"] == 4 and w["shape"] == [5, 5]

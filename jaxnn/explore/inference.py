@@ -33,13 +33,9 @@ def load_network(path) -> Tuple[Any, list, Dict[str, Any]]:
         raise JaxnnError(f"no model file at {path}: give a jaxnn .npz (jaxnn train --save) or a network2 JSON file")
     with open(path, "rb") as f:
         head = f.read(2)
-    if head == b"PK":  # a zip: numpy's .npz
-        load = getattr(jaxnn, "load_network", None)
-        if load is not None:
-            return load(path)
-        params, meta = jaxnn.load_model(path)
-    else:
-        params, meta = modelfile.load_network2(path)
+    if head == b"PK":  # a zip: numpy's .npz, any network
+        return jaxnn.load_network(path)
+    params, meta = modelfile.load_network2(path)  # network2's JSON, whatever the file is named
     components = {k: meta[k] for k in ("cost", "activation", "output_activation") if meta.get(k) is not None}
     net = jaxnn.mlp(meta["sizes"], **components)
     return net, params, meta

@@ -382,15 +382,7 @@ async def download(request: Request) -> Response:
     with tempfile.TemporaryDirectory(prefix="jaxnn-explore-") as d:
         path = Path(d) / "model.npz"
         meta = dict(dataset="mnist", epochs=s.epochs, eta=s.eta, lmbda=s.lmbda, seed=s.seed)
-        if run.net.sizes is not None:
-            jaxnn.save_model(
-                path, run.params, cost=s.cost, activation=s.activation, output_activation="sigmoid", **meta
-            )
-        else:
-            try:
-                jaxnn.save_model(path, run.params, net=run.net, **meta)
-            except TypeError:
-                raise HTTPError(409, "this jaxnn saves fully connected networks only: upgrade it to save conv nets")
+        jaxnn.save_model(path, run.params, net=run.net, **meta)
         blob = path.read_bytes()
     name = f"jaxnn-{run.id}.npz"
     return Response(
