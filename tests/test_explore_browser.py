@@ -78,7 +78,7 @@ def page(browser, served):
 def shot(page, name, full_page=False):
     if SHOTS is not None:
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(SHOTS / f"explore-{name}.png"), full_page=full_page)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_draw_a_one_and_see_it_predicted_with_the_activations(page):
@@ -95,7 +95,7 @@ def test_draw_a_one_and_see_it_predicted_with_the_activations(page):
     assert page.locator("#output rect.bar[data-class='1']").get_attribute("fill") == "#e53935"
     sync_api.expect(page.locator("#confusion td")).to_have_count(100)
     assert page.locator("#misclassified .misclassified").count() == 24
-    shot(page, "inside")
+    shot(page, "explore-inside")
 
 
 def test_open_a_test_image_by_index(page):
@@ -115,7 +115,7 @@ def test_train_see_the_curve_gain_a_point_and_stop(page):
     page.click("#runs .run button.stop")
     sync_api.expect(page.locator("#runs .run .state")).to_have_text("stopped", timeout=TIMEOUT)
     assert 1 <= page.locator("#curve-accuracy circle.point").count() < 20
-    shot(page, "train")
+    shot(page, "explore-train")
     page.click("#runs .run button.open")  # the stopped run's network, opened in view 1
     sync_api.expect(page.locator("#model-select option")).to_have_count(2)
     sync_api.expect(page.locator("#view-inside")).to_be_visible()
@@ -153,7 +153,7 @@ def test_a_universality_slider_changes_the_plotted_function(page):
     if SHOTS is not None:
         page.click("#speed-go")
         sync_api.expect(page.locator("#speed-plot path.line")).to_have_count(2, timeout=TIMEOUT)
-    shot(page, "book", full_page=True)
+    shot(page, "explore-book", full_page=True)
 
 
 def test_sweep_heat_map(page, tmp_path):
@@ -166,7 +166,7 @@ def test_sweep_heat_map(page, tmp_path):
     page.set_input_files("#sweep-file", str(path))
     sync_api.expect(page.locator("#sweep-map rect.hm-cell")).to_have_count(9)
     sync_api.expect(page.locator("#sweep-map")).to_contain_text("96.28%")  # the last config's best: 9628
-    shot(page, "sweep")
+    shot(page, "explore-sweep")
 
 
 def test_a_bad_request_shows_its_message(page):
@@ -205,5 +205,5 @@ def test_nothing_is_fetched_from_outside(browser, served):
 def test_screenshots_land_in_the_docs():
     if SHOTS is None:
         pytest.skip("JAXNN_SCREENSHOTS is not set")
-    for name in ("inside", "train", "book", "sweep"):
-        assert (SHOTS / f"explore-{name}.png").stat().st_size > 10_000
+    for name in ("explore-inside", "explore-train", "explore-book", "explore-sweep"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
