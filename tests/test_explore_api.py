@@ -2,6 +2,7 @@
 bad request getting a 4xx with a message."""
 
 import json
+import socket
 
 import numpy as np
 import pytest
@@ -366,8 +367,13 @@ def test_cli_needs_a_token_off_loopback(capsys):
     assert cli.main(["explore", "--host", "0.0.0.0", "--no-browser"]) == 2
     err = capsys.readouterr().err
     assert "warning" in err and "--token" in err
-    assert cli.main(["explore", "/no/such/model.npz", "--no-browser"]) == 2
+    assert cli.main(["explore", "/no/such/model.npz", "--no-browser", "--port", "0"]) == 2
     assert "no model file" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert cli.main(["explore", "--no-browser", "--port", str(busy.getsockname()[1])]) == 2
+    assert "pick another with --port" in capsys.readouterr().err
 
 
 def test_a_conv_net_shows_its_feature_maps(client, tmp_path):

@@ -66,11 +66,16 @@ def serve(
             raise JaxnnError(f"--host {host} is not a loopback address: give --token SECRET too")
     if not 0 <= port <= 65535:
         raise JaxnnError(f"--port must be between 0 and 65535, got {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:  # a busy port or an address not of this machine: one line, before loading
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise JaxnnError(
+                f"cannot listen on {host} port {port} ({exc.strerror}): pick another with --port (0: any free one)"
+            ) from None
+        port = s.getsockname()[1]
     app = create_app(model, token=token, allowed_hosts=None if loopback else ["*"])
-    if port == 0:
-        with socket.socket() as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     print(f"jaxnn explore: serving {url}  (Ctrl-C stops it)", flush=True)

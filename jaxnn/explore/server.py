@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -260,7 +261,7 @@ def _test_results(st: State, request: Request):
 
 async def misclassified(request: Request) -> Response:
     st = _state(request)
-    predicted, labels = _test_results(st, request)
+    predicted, labels = await run_in_threadpool(_test_results, st, request)
     wrong = np.nonzero(predicted != labels)[0]
     offset = _int_param(request, "offset", 0, max(len(wrong), 0), 0)
     limit = _int_param(request, "limit", 1, 200, 40)
@@ -278,7 +279,7 @@ async def misclassified(request: Request) -> Response:
 
 async def confusion(request: Request) -> Response:
     st = _state(request)
-    predicted, labels = _test_results(st, request)
+    predicted, labels = await run_in_threadpool(_test_results, st, request)
     return _ok(
         {
             "matrix": inference.confusion(predicted, labels),
@@ -311,7 +312,6 @@ async def upload(request: Request) -> Response:
     if len(blob) > MAX_UPLOAD_BYTES:
         raise HTTPError(413, f"the model file is larger than the limit of {MAX_UPLOAD_BYTES:,} bytes")
     name = Path(file.filename or "upload").name[:100]
-    from starlette.concurrency import run_in_threadpool
 
     def load():
         net, params, meta = inference.load_bytes(blob, name)
@@ -365,7 +365,8 @@ async def save(request: Request) -> Response:
     run = st.run(request.path_params["run"], body.get("client"))
     _finished(run)
     meta = {"source": "explore", "settings": run.summary()["settings"]}
-    model = inference.LoadedModel.make(run.net, run.params, meta, f"run {run.id}: {run.settings.label()}")
+    name = f"run {run.id}: {run.settings.label()}"
+    model = await run_in_threadpool(inference.LoadedModel.make, run.net, run.params, meta, name)
     return _ok({"id": st.add_model(model), **model.describe()})
 
 
@@ -433,8 +434,6 @@ async def events(request: Request) -> Response:
 def _figure(fn):
     async def endpoint(request: Request) -> Response:
         body = _object(await _json(request))
-        from starlette.concurrency import run_in_threadpool
-
         return _ok(await run_in_threadpool(fn, body))
 
     return endpoint
@@ -443,8 +442,6 @@ def _figure(fn):
 async def speed_figure(request: Request) -> Response:
     st = _state(request)
     body = _object(await _json(request))
-    from starlette.concurrency import run_in_threadpool
-
     return _ok(await run_in_threadpool(figures.speed, body, st.data))
 
 
