@@ -3,6 +3,7 @@ bad request getting a 4xx with a message."""
 
 import json
 import socket
+import warnings
 
 import numpy as np
 import pytest
@@ -10,7 +11,9 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from starlette.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2; httpx works the same here
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
 
 import jaxnn  # noqa: E402
 from jaxnn.explore import inference, server, sweeps  # noqa: E402
@@ -172,7 +175,7 @@ def read_events(client, tab):
 
 
 def test_two_tabs_train_at_once_without_mixing_runs(client):
-    settings = {"epochs": 2, "train_size": 500, "hidden": [10]}
+    settings = {"epochs": 2, "train_size": 1000}  # the shape of the other tests' runs: compiled once
     a = client.post("/api/train", json={"client": CLIENT_A, **settings}).json()["run"]
     b = client.post("/api/train", json={"client": CLIENT_B, **settings, "eta": 0.1}).json()["run"]
     ev_a, ev_b = read_events(client, CLIENT_A), read_events(client, CLIENT_B)
@@ -189,14 +192,14 @@ def test_two_tabs_train_at_once_without_mixing_runs(client):
     assert "unknown run" in error(client.post(f"/api/runs/{a}/save", json={"client": CLIENT_B}), 404)
     # a finished run opens in view 1, and downloads as a model file that jaxnn loads
     opened = client.post(f"/api/runs/{a}/save", json={"client": CLIENT_A}).json()
-    assert opened["sizes"] == [784, 10, 10]
+    assert opened["sizes"] == [784, 30, 10]
     assert client.post("/api/predict", json={"model": opened["id"], "drawing": stroke_one()}).status_code == 200
     r = client.get(f"/api/runs/{a}/download?client={CLIENT_A}")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert r.content[:2] == b"PK"
     # the saved file opens in view 1 again, as an upload
     again = client.post("/api/upload", files={"file": ("run.npz", r.content)}).json()
-    assert again["sizes"] == [784, 10, 10] and again["cost"] == "cross-entropy"
+    assert again["sizes"] == [784, 30, 10] and again["cost"] == "cross-entropy"
 
 
 def test_stop_a_run(client):
@@ -207,7 +210,7 @@ def test_stop_a_run(client):
 
 
 def test_a_diverging_run_is_reported_and_the_server_stays_up(client):
-    settings = {"client": CLIENT_A, "epochs": 2, "train_size": 500, "eta": 100, "mini_batch_size": 1}
+    settings = {"client": CLIENT_A, "epochs": 1, "train_size": 100, "eta": 100, "mini_batch_size": 1}
     settings.update(activation="relu", hidden=[100, 100])
     run = client.post("/api/train", json=settings).json()["run"]
     events = read_events(client, CLIENT_A)
@@ -221,7 +224,7 @@ def test_a_failing_run_is_reported(client, monkeypatch):
         raise RuntimeError("out of memory (simulated)")
 
     monkeypatch.setattr(server.jobs.Settings, "network", broken)
-    client.post("/api/train", json={"client": CLIENT_A, "epochs": 1, "train_size": 500})
+    client.post("/api/train", json={"client": CLIENT_A, "epochs": 1, "train_size": 1000})
     last = read_events(client, CLIENT_A)[-1]
     assert last["state"] == "failed" and "out of memory (simulated)" in last["message"]
 
@@ -386,3 +389,13 @@ def test_a_conv_net_shows_its_feature_maps(client, tmp_path):
     assert len(r["contributions"]) == 4 and len(r["output"]) == 10
     w = client.get(f"/api/weights?model={model['id']}").json()
     assert w["count"] == 4 and w["shape"] == [5, 5]
+
+
+def test_a_tab_keeps_its_latest_runs_only(client, monkeypatch):
+    monkeypatch.setattr(server, "MAX_KEPT_RUNS", 2)
+    tab = "tab-keeping-1"
+    ids = []
+    for _ in range(3):
+        ids.append(client.post("/api/train", json={"client": tab, "epochs": 1, "train_size": 1000}).json()["run"])
+        read_events(client, tab)
+    assert [r["run"] for r in client.get(f"/api/runs?client={tab}").json()["runs"]] == ids[1:]

@@ -38,6 +38,8 @@ MAX_JSON_BYTES = 4 * 2**20
 MAX_DRAWING_SIDE = 1024
 #: Training runs at once: per tab, and in all.
 MAX_RUNS_PER_CLIENT, MAX_RUNS = 2, 4
+#: Finished runs a tab keeps (with their parameters); older ones are forgotten.
+MAX_KEPT_RUNS = 20
 #: Seconds between keep-alive comments on an idle event stream.
 PING_SECONDS = 15.0
 TOKEN_HEADER = "x-jaxnn-token"
@@ -331,6 +333,10 @@ async def train(request: Request) -> Response:
         raise HTTPError(429, f"this tab already trains {MAX_RUNS_PER_CLIENT} networks: stop one first")
     if sum(len(c.active()) for c in st.clients.values()) >= MAX_RUNS:
         raise HTTPError(429, f"the server already trains {MAX_RUNS} networks: wait or stop one")
+    finished = [r for r in client.runs if r.state not in ("queued", "running")]
+    for old in finished[: max(0, len(finished) - MAX_KEPT_RUNS + 1)]:  # keep the tab's latest runs only
+        client.runs.remove(old)
+        st.runs.pop(old.id, None)
     run_id = f"r{next(st._ids)}"
     run = jobs.Run(run_id, body["client"], settings, client.emit)
     client.runs.append(run)

@@ -383,4 +383,7 @@ function drawSweep() {
 }
 
 openEvents();
-loadInfo().then(() => { document.body.dataset.ready = "1"; });
+loadInfo().then(() => {
+  if (!state.info.models.length) document.querySelector('nav .tab[data-view="train"]').click();  // no model: train one
+  document.body.dataset.ready = "1";
+});
