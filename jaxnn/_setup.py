@@ -10,10 +10,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import regularizers as _regularizers
 from jaxnn.backprop import GRADIENTS
 from jaxnn.errors import JaxnnError
 from jaxnn.net import Network, check_network, init_network, make_model, mlp, require_differentiable
+from jaxnn.regularizers import none as _no_penalty
 from jaxnn.validation import (
     as_examples,
     as_params,
@@ -167,7 +167,7 @@ def setup(
                 "layers with p_dropout, e.g. FullyConnected(100, p_dropout=0.5)"
             )
         if not regularized:
-            net = net._replace(regularizer=_regularizers.none)
+            net = net._replace(regularizer=_no_penalty)
     else:
         merged = {**DEFAULTS, **components}
         make_model(**merged)  # every name checked, used or not

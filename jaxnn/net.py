@@ -29,15 +29,16 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import jax
 import jax.numpy as jnp
 
-from jaxnn import activations as _activations
-from jaxnn import costs as _costs
-from jaxnn import regularizers as _regularizers
 from jaxnn.activations import Activation
+from jaxnn.activations import activations as _activations
 from jaxnn.costs import Cost
+from jaxnn.costs import costs as _costs
 from jaxnn.errors import JaxnnError, NotDifferentiableError
 from jaxnn.initializers import initializers as _initializers
 from jaxnn.layers import FullyConnected, Layer, make_layer
 from jaxnn.regularizers import Regularizer
+from jaxnn.regularizers import none as _no_penalty
+from jaxnn.regularizers import regularizers as _regularizers
 from jaxnn.validation import (
     as_examples,
     as_labels,
@@ -158,7 +159,7 @@ class Model(NamedTuple):
     activation: Activation
     output_activation: Activation
     cost: Cost
-    regularizer: Regularizer = _regularizers.none
+    regularizer: Regularizer = _no_penalty
     dropout: Optional[str] = None
 
 

@@ -90,36 +90,55 @@ def save(fig, path, *, dpi: int = 80) -> Path:
 def training_curves(history, path, *, title: str = "") -> Path:
     """Plots a :class:`jaxnn.History` per epoch and writes it as a PNG.
 
-    The left panel shows the accuracy of every monitored split (evaluation and, when
-    monitored, training), the right panel the cost of every monitored split; a panel with
-    nothing to show says so.
+    One panel shows the accuracy of every measured split (evaluation and, when monitored,
+    training), another the cost of every measured split. Only what was measured is drawn: a
+    run that recorded no cost gets the accuracy panel alone.
 
     Args:
       history: what :func:`jaxnn.sgd` returned.
       path: the PNG to write.
-      title: a title over both panels.
+      title: a title over the panels.
 
     Returns:
       The path written (see :func:`save`).
+
+    Raises:
+      JaxnnError: when the history holds no accuracy and no cost (nothing was measured).
     """
-    fig, (acc, cost) = subplots(1, 2, width=4.5, height=3.2)
     epochs = list(history.epoch)
-    curves = [("evaluation", history.evaluation_accuracy), ("training", history.training_accuracy)]
-    for label, values in curves:
-        if values:
-            acc.plot(epochs[: len(values)], [100 * v for v in values], marker="o", ms=3, label=label)
-    for label, values in (("evaluation", history.evaluation_cost), ("training", history.training_cost)):
-        if values:
-            cost.plot(epochs[: len(values)], values, marker="o", ms=3, label=label)
+    panels = [
+        (
+            "accuracy (%)",
+            [
+                (label, [100 * v for v in values])
+                for label, values in (
+                    ("evaluation", history.evaluation_accuracy),
+                    ("training", history.training_accuracy),
+                )
+                if values
+            ],
+        ),
+        (
+            "cost",
+            [
+                (label, values)
+                for label, values in (("evaluation", history.evaluation_cost), ("training", history.training_cost))
+                if values
+            ],
+        ),
+    ]
+    panels = [(name, curves) for name, curves in panels if curves]
+    if not panels:
+        raise JaxnnError("nothing to plot: the history has no accuracy and no cost; pass evaluation_data or monitor")
+    fig, axes = subplots(1, len(panels), width=4.5, height=3.2, squeeze=False)
     ticker = importlib.import_module("matplotlib.ticker")
-    for ax, name in ((acc, "accuracy (%)"), (cost, "cost")):
+    for ax, (name, curves) in zip(axes.flat, panels):
+        for label, values in curves:
+            ax.plot(epochs[: len(values)], values, marker="o", ms=3, label=label)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.set_ylabel(name)
-        if ax.lines:
-            ax.legend()
-        else:
-            ax.text(0.5, 0.5, f"no {name.split()[0]} monitored", ha="center", va="center", transform=ax.transAxes)
+        ax.legend()
     if title:
         fig.suptitle(title)
     return save(fig, path)

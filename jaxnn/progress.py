@@ -1,5 +1,9 @@
 """A progress bar over epochs: tqdm when it is installed (``pip install jaxnn[progress]``),
-else a plain one-line bar on stderr."""
+else a plain one-line bar on stderr.
+
+When stderr is not a terminal (a log file, a pipe, CI), no bar is drawn: each epoch writes one
+plain line instead, so logs hold no redraw frames (carriage returns or escape codes).
+"""
 
 from __future__ import annotations
 
@@ -32,12 +36,39 @@ class _PlainBar:
         self._draw()
 
     def write(self, line):
-        self.file.write("\r\033[K" + line + "\n")
+        self.file.write("\r\033[K")  # clear the bar; the line goes to stdout, as without a bar
+        self.file.flush()
+        print(line, flush=True)
         self._draw()
 
     def close(self):
         self.file.write("\n")
         self.file.flush()
+
+
+class _LineBar:
+    """One plain line per epoch, for output that is not a terminal."""
+
+    def __init__(self, total, desc, file):
+        self.total, self.desc, self.file, self.n = total, desc, file, 0
+        self.start = time.perf_counter()
+        self.postfix = ""
+
+    def update(self, n=1):
+        self.n += n
+        elapsed = time.perf_counter() - self.start
+        postfix = f" {self.postfix}" if self.postfix else ""
+        self.file.write(f"{self.desc}: epoch {self.n}/{self.total} done, {elapsed:.1f} s{postfix}\n")
+        self.file.flush()
+
+    def set_postfix_str(self, s):
+        self.postfix = s
+
+    def write(self, line):
+        print(line, flush=True)
+
+    def close(self):
+        pass
 
 
 class _NoBar:
@@ -54,10 +85,21 @@ class _NoBar:
         pass
 
 
+def _is_terminal(file) -> bool:
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
 def bar(total: int, desc: str = "training", enabled: bool = True):
-    """Returns an object with ``update``, ``set_postfix_str``, ``write`` and ``close``."""
+    """Returns an object with ``update``, ``set_postfix_str``, ``write`` and ``close``: a bar on a
+    terminal, one line per epoch on stderr otherwise, nothing when not ``enabled``. ``write``
+    prints a line to stdout."""
     if not enabled:
         return _NoBar()
+    if not _is_terminal(sys.stderr) and "ipykernel" not in sys.modules:  # notebooks keep tqdm's widget
+        return _LineBar(total, desc, sys.stderr)
     try:
         from tqdm.auto import tqdm
     except ImportError:
