@@ -1,11 +1,9 @@
 """Test settings: float64 everywhere, so that gradient paths can be compared to 1e-10."""
 
 import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
