@@ -124,6 +124,9 @@ _EXAMPLES = {
   jaxnn summary network2.json""",
     "list": """Examples:
   jaxnn list""",
+    "explore": """Examples:
+  jaxnn explore model.npz                       # draw digits, see every layer; train live; the book's figures
+  jaxnn explore --no-browser --port 8000""",
 }
 
 _LAYERS_HELP = """Layers (--layers): name(arguments) separated by spaces; positional arguments in the order of
@@ -320,6 +323,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="a model saved with 'jaxnn train --save' (.npz) or by network2.py (.json)")
 
     _subparser(sub, "list", "list the registered components, plugins included")
+
+    x = _subparser(
+        sub, "explore", "open a local web app to look inside a network, train live, and see the book's figures"
+    )
+    x.add_argument("model", nargs="?", default=None, help="a jaxnn .npz or network2 JSON model file (optional)")
+    x.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    x.add_argument("--port", type=int, default=8765, help="the port (0: any free one)")
+    x.add_argument("--host", default="127.0.0.1", help="the address to bind; a non-loopback one needs --token")
+    x.add_argument("--token", default=None, help="a secret every request must carry")
     return p
 
 
@@ -747,6 +759,12 @@ def _list(args) -> int:
     return 0
 
 
+def _explore(args) -> int:
+    from jaxnn import explore
+
+    return explore.serve(args.model, host=args.host, port=args.port, token=args.token, open_browser=not args.no_browser)
+
+
 class _Interrupted(KeyboardInterrupt):
     """Ctrl-C, with what was kept and how to go on."""
 
@@ -755,9 +773,9 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return {"train": _train, "sweep": _sweep, "evaluate": _evaluate, "summary": _summary, "list": _list}[
-            args.command
-        ](args)
+        commands = {"train": _train, "sweep": _sweep, "evaluate": _evaluate, "summary": _summary, "list": _list}
+        commands["explore"] = _explore
+        return commands[args.command](args)
     except JaxnnError as exc:
         print(f"jaxnn: error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,22 @@
 """Test settings: float64 everywhere, so that gradient paths can be compared to 1e-10."""
 
 import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture(scope="session")
+def explore_model(tmp_path_factory):
+    """A small trained MLP's model file for the explore tests: [784, 30, 10], cross-entropy,
+    two epochs on the first 10,000 training images (about 90% on the test data)."""
+    import jaxnn
+
+    data = jaxnn.load_mnist()
+    net = jaxnn.mlp([784, 30, 10], cost="cross-entropy")
+    params = jaxnn.init_network(0, net)
+    train = (data.training.x[:10_000], data.training.y[:10_000])
+    params, _ = jaxnn.sgd(params, train, 2, 10, 0.5, key=1, net=net)
+    path = tmp_path_factory.mktemp("explore") / "model.npz"
+    jaxnn.save_model(path, params, cost="cross-entropy", activation="sigmoid", dataset="mnist")
+    return path

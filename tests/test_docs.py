@@ -57,6 +57,7 @@ def test_every_figure_gives_the_command_that_made_it():
         text = (DOCS / name).read_text(encoding="utf-8")
         figures = re.findall(r"!\[[^\]]*\]\(([^)\s]+\.png)\)", text)
         scripts = set(re.findall(r"python (examples/[\w/.-]+\.py)", text))
+        scripts |= set(re.findall(r"python -m pytest (tests/[\w/.-]+\.py)", text))  # screenshots taken by a test
         cli = re.findall(r"^jaxnn \w+ .*$", text, re.M)  # a command line that names the file it writes
         for figure in figures:
             shown += 1
