@@ -175,19 +175,31 @@ def agree(value, what: str) -> None:
         ) from None
 
 
-def replicate(tree, mesh: jax.sharding.Mesh):
-    """A tree of arrays placed whole on every device of ``mesh``. Over several processes, each
-    process supplies its own copy, which must be the same everywhere (nothing checks it, so
-    that large data sets are not sent around to compare)."""
-    everywhere = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+def barrier(name: str) -> None:
+    """Waits until every process has reached the barrier called ``name``."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def place(tree, sharding: jax.sharding.Sharding):
+    """A tree of arrays laid out as ``sharding`` says. Over several processes, each process passes
+    the whole value, which must be the same everywhere, and keeps its devices' parts (nothing
+    checks that they agree, so that large data sets are not sent around to compare)."""
     if jax.process_count() == 1:
-        return jax.device_put(tree, everywhere)
+        return jax.device_put(tree, sharding)
 
     def one(a):
         a = np.asarray(a)
-        return jax.make_array_from_callback(a.shape, everywhere, lambda index: a[index])
+        return jax.make_array_from_callback(a.shape, sharding, lambda index: a[index])
 
     return jax.tree_util.tree_map(one, tree)
+
+
+def replicate(tree, mesh: jax.sharding.Mesh):
+    """A tree of arrays placed whole on every device of ``mesh`` (see :func:`place`)."""
+    return place(tree, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
 
 
 def batch_mesh(devices=None) -> jax.sharding.Mesh:
@@ -202,11 +214,13 @@ __all__ = [
     "BATCH_AXIS",
     "ENV",
     "agree",
+    "barrier",
     "batch_mesh",
     "fetch",
     "init",
     "is_writer",
     "process_count",
+    "place",
     "process_index",
     "replicate",
 ]

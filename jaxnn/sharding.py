@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 import jax
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxnn.errors import JaxnnError
@@ -77,6 +77,12 @@ def plan(groups: int, per_group: int, devices=None) -> Tuple[Optional[Mesh], int
     return Mesh(list(devices)[:count], (AXIS,)), axis
 
 
+def state_sharding(mesh: Mesh, axis: int) -> NamedSharding:
+    """Where :func:`networks_over_devices` keeps a ``(groups, networks per group, ...)`` stack:
+    split along ``axis`` over the mesh."""
+    return NamedSharding(mesh, P(AXIS) if axis == 0 else P(None, AXIS))
+
+
 def networks_over_devices(fn, mesh: Mesh, axis: int):
     """``fn(state, keys, x, y, hp)`` run with ``jax.shard_map``: ``state`` and ``hp`` split along
     ``axis`` (0 or 1), the per-group ``keys`` split along the groups when ``axis`` is 0, ``x`` and
@@ -86,4 +92,4 @@ def networks_over_devices(fn, mesh: Mesh, axis: int):
     return jax.shard_map(fn, mesh=mesh, in_specs=(spec, keys, P(), P(), spec), out_specs=spec)
 
 
-__all__ = ["AXIS", "networks_over_devices", "plan"]
+__all__ = ["AXIS", "networks_over_devices", "plan", "state_sharding"]

@@ -135,12 +135,12 @@ def _values(v, name, allow_zero=True):
 
 def _fingerprint(configs, s, epochs) -> np.ndarray:
     """A digest of a sweep's settings and data, for checking that every process runs the same sweep."""
-    x, y = np.asarray(s.x), np.asarray(s.y)
+    sample, y = np.asarray(s.x[:: max(1, len(s.x) // 1000)]), np.asarray(s.y)  # about 1,000 rows and every label
     h = hashlib.blake2b(digest_size=16)
     h.update(
-        json.dumps([configs, s.describe(), epochs, s.mini_batch_size, x.shape, str(x.dtype)], default=str).encode()
+        json.dumps([configs, s.describe(), epochs, s.mini_batch_size, s.x.shape, str(s.x.dtype)], default=str).encode()
     )
-    h.update(np.ascontiguousarray(x[:: max(1, len(x) // 1000)]).tobytes() + np.ascontiguousarray(y).tobytes())
+    h.update(np.ascontiguousarray(sample).tobytes() + np.ascontiguousarray(y).tobytes())
     return np.frombuffer(h.digest(), np.uint8)
 
 
@@ -262,20 +262,29 @@ def sweep(
     )
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
     mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
+    # The state stays stacked as (groups, networks per group, ...) from epoch to epoch, split over
+    # the devices as the compiled epoch returns it, so the second epoch reuses the first's program.
+    state = _split((params, opt_state), groups)
+    hp_grouped = _split(hp, groups)
+    evaluation = s.evaluation
     if mesh is not None:
         grouped = sharding.networks_over_devices(grouped, mesh, axis)
-    run_epoch = jax.jit(
-        lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
-        donate_argnums=0,
-    )
-    metrics = jax.jit(jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0)))
+        split = sharding.state_sharding(mesh, axis)
+        state = distributed.place(state, split)
+        run_epoch = jax.jit(grouped, donate_argnums=0, out_shardings=split)
+        if distributed.process_count() > 1:  # the data whole on every device once, not sent again each epoch
+            x, y = distributed.replicate((x, y), mesh)
+            evaluation = None if evaluation is None else distributed.replicate(tuple(evaluation), mesh)
+    else:
+        run_epoch = jax.jit(grouped, donate_argnums=0)
+    per_network = jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0))
+    metrics = jax.jit(lambda p, xs, ys, r, pd: per_network(_flat(p), xs, ys, r, pd))
 
     def measure_all(params, data, reg_scale):
         """Each network's (cost, correct) over a whole data set, in chunks for networks of images."""
         xs, ys = data
         return in_chunks(metrics, params, xs, ys, reg_scale, hp["p_dropout"], chunk_rows(s.net, len(xs)))
 
-    state = (params, opt_state)
     if s.evaluation is not None:  # network2 scales the penalty by the evaluated set's size
         ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
@@ -285,13 +294,13 @@ def sweep(
         for j in range(epochs):
             start = time.perf_counter()
             ekeys = jax.vmap(lambda k: epoch_key(k, j))(shuffle_keys)
-            state = run_epoch(state, ekeys, x, y, hp)
+            state = run_epoch(state, ekeys, x, y, hp_grouped)
             jax.block_until_ready(state)
             seconds.append(time.perf_counter() - start)
             if s.evaluation is not None:
-                _, c = measure_all(state[0], s.evaluation, eval_reg_scale)
+                _, c = measure_all(state[0], evaluation, eval_reg_scale)
                 correct.append(distributed.fetch(c))
-                bar.set_postfix_str(f"best {100 * np.max(c) / len(ex):.2f}%")
+                bar.set_postfix_str(f"best {100 * np.max(correct[-1]) / len(ex):.2f}%")
             if monitor_training_cost:
                 tc, _ = measure_all(state[0], (x, y), hp["reg_scale"])
                 tcost.append(distributed.fetch(tc))
@@ -301,6 +310,7 @@ def sweep(
     params = state[0]
     if not all(a.is_fully_addressable for a in jax.tree_util.tree_leaves(params)):  # split over processes
         params = jax.tree_util.tree_map(jnp.asarray, distributed.fetch(params))
+    params = _flat(params)
     return SweepResult(
         configs=configs,
         params=params,

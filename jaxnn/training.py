@@ -603,6 +603,8 @@ def sgd(
     config: dict = {}
     if checkpoint is not None:
         config = _run_config(s, x, y, optimizer, key, lmbda, p_dropout, momentum, eta)
+        if resume and distributed.process_count() > 1:
+            distributed.barrier("jaxnn.sgd resume")  # process 0 has finished writing before any process reads
         if resume and Path(checkpoint).is_file():
             params, opt_state, _, meta = load_checkpoint(
                 checkpoint, params_like=params, opt_state_like=opt_state, config=config

@@ -119,7 +119,9 @@ def test_sweep_over_two_processes_equals_one_process(runs):
     assert _max_diff(_leaves(p0, "sweep"), _leaves(p1, "sweep")) == 0.0  # every process holds the same result
     assert _max_diff(_leaves(p0, "sweep"), _leaves(ref, "sweep")) <= 1e-6
     assert p0["sweep_correct"].tolist() == ref["sweep_correct"].tolist() == p1["sweep_correct"].tolist()
-    assert p0["sweep_correct"][:, -1].mean() > 80  # of 200 (chance: 20): they learned, so the comparison means something
+    assert (
+        p0["sweep_correct"][:, -1].mean() > 80
+    )  # of 200 (chance: 20): they learned, so the comparison means something
     # only process 0 wrote the file, and it holds the result
     assert bool(p0["saved"]) and not bool(p1["saved"])
     saved = np.load(folder / "sweep.npz")
