@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         procs.append(proc)
     status = 0
     try:
-        while any(proc.poll() is None for proc in procs):
+        while None in [proc.poll() for proc in procs]:  # poll every process, not just up to a running one
             failed = [proc.returncode for proc in procs if proc.returncode not in (None, 0)]
             if failed:
                 status = failed[0]

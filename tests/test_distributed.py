@@ -187,3 +187,22 @@ def test_cli_sweep_process_options_need_distributed(capsys):
 
     assert cli.main(["sweep", "--process-id", "1", "--epochs", "1"]) == 2
     assert "go with --distributed" in capsys.readouterr().err
+
+
+def test_launcher_sets_the_environment_and_stops_the_others_on_a_failure():
+    child = (
+        "import os, sys, time; i = os.environ['JAXNN_PROCESS_ID']; "
+        "print('id', i, os.environ['JAXNN_NUM_PROCESSES'], os.environ['JAXNN_COORDINATOR'], flush=True); "
+        "time.sleep(120) if i == '0' else sys.exit(3)"
+    )
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "launch_local.py"), "-n", "2", "--", sys.executable, "-c", child],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert time.monotonic() - start < 60  # process 0 was stopped, not waited for
+    assert "[1] id 1 2 127.0.0.1:" in proc.stdout  # process 1's lines are prefixed
