@@ -114,7 +114,8 @@ _EXAMPLES = {
     "sweep": """Examples:
   jaxnn sweep --cost cross-entropy --eta 0.5 --lmbda 0,1e-4,1e-3,0.1 --seeds 0,1,2 --epochs 10
   jaxnn sweep --eta 0.1,0.5,2.5 --p-dropout 0,0.2 --train-size 10000 --epochs 3
-  jaxnn sweep --layers "conv(20,5) softmax(10)" --eta 0.03,0.1 --train-size 5000 --epochs 1""",
+  jaxnn sweep --layers "conv(20,5) softmax(10)" --eta 0.03,0.1 --train-size 5000 --epochs 1
+  jaxnn sweep --seeds 0,1,2,3 --distributed --coordinator 10.0.0.1:1234 --num-processes 2 --process-id 0""",
     "evaluate": """Examples:
   jaxnn evaluate model.npz                      # on the test data of the dataset it was trained on
   jaxnn evaluate model.npz --on validation
@@ -313,6 +314,15 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--evaluate-on", choices=["test", "validation"], default="validation", help="the data scored each epoch"
     )
+    w.add_argument("--save", default=None, metavar="PATH", help="write the result (.npz); process 0 writes it")
+    w.add_argument(
+        "--distributed",
+        action="store_true",
+        help="run as one of several processes (jax.distributed); see docs/distributed.md",
+    )
+    w.add_argument("--coordinator", default=None, metavar="HOST:PORT", help="process 0's address (JAXNN_COORDINATOR)")
+    w.add_argument("--num-processes", type=int, default=None, help="number of processes (JAXNN_NUM_PROCESSES)")
+    w.add_argument("--process-id", type=int, default=None, help="this process's number (JAXNN_PROCESS_ID)")
 
     e = _subparser(sub, "evaluate", "score a saved model")
     e.add_argument("model", help="a model saved with 'jaxnn train --save' (.npz) or by network2.py (.json)")
@@ -660,9 +670,17 @@ def _sweep(args) -> int:
     _train_settings(args)
     import jaxnn
     from jaxnn import data as datasets
+    from jaxnn import distributed
 
     if args.epochs < 1:
         raise JaxnnError(f"--epochs must be at least 1 for a sweep, got {args.epochs}")
+    if args.distributed:  # first, before anything touches a device
+        distributed.init(args.coordinator, args.num_processes, args.process_id)
+    elif args.coordinator or args.num_processes is not None or args.process_id is not None:
+        raise JaxnnError("--coordinator, --num-processes and --process-id go with --distributed: add it")
+    writer = distributed.is_writer()
+    if args.save and writer:
+        _check_output("--save", args.save, False)
     data = datasets.load(args.dataset)
     training = _training_split(args, data)
     if args.layers is not None:
@@ -689,14 +707,18 @@ def _sweep(args) -> int:
         evaluation_data=getattr(data, args.evaluate_on),
         gradient=args.gradient,
         momentum=args.momentum,
-        show_progress=not args.no_progress,
+        show_progress=not args.no_progress and writer,
         **options,
     )
+    if not writer:  # process 0 reports for all
+        return 0
     print(
         f"Trained {len(result.configs)} networks at once in {sum(result.seconds):.1f} s "
         f"(first epoch with compilation {result.seconds[0]:.2f} s); accuracy on {args.evaluate_on} data:"
     )
     print(result.table())
+    if args.save:
+        print(f"Saved the result to {result.save(args.save)}")
     return 0
 
 

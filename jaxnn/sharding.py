@@ -7,7 +7,9 @@ devices when the number of groups allows it, and otherwise the axis of networks 
 Each device then runs exactly the single-device program on its share of the networks (the
 training data are replicated), so the results equal those of one device. The same code runs on
 several GPUs, or on one CPU split into host devices with
-``XLA_FLAGS=--xla_force_host_platform_device_count=4``.
+``XLA_FLAGS=--xla_force_host_platform_device_count=4``, and over several processes after
+:func:`jaxnn.distributed.init`: ``jax.devices()`` is then every process's devices, taken in turn
+from each process so that a mesh smaller than all of them still spans every process.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 import jax
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxnn.errors import JaxnnError
@@ -27,6 +29,27 @@ def _largest_divisor(count: int, limit: int) -> int:
     return max(d for d in range(1, min(count, limit) + 1) if count % d == 0)
 
 
+def _global_devices() -> list:
+    """``jax.devices()``, taken in turn from each process: device 0 of every process, then device 1, ..."""
+    devices = jax.devices()
+    if jax.process_count() == 1:
+        return devices
+    rank: dict = {}
+    order = []
+    for d in devices:
+        order.append((rank.setdefault(d.process_index, 0), d.process_index, d))
+        rank[d.process_index] += 1
+    return [d for _, _, d in sorted(order, key=lambda t: (t[0], t[1]))]
+
+
+def _spans_every_process(devices) -> bool:
+    """Whether every process owns one of ``devices``: a mesh that leaves a process out would leave
+    it without the results."""
+    if jax.process_count() == 1:
+        return True
+    return {getattr(d, "process_index", 0) for d in devices} == set(range(jax.process_count()))
+
+
 def plan(groups: int, per_group: int, devices=None) -> Tuple[Optional[Mesh], int]:
     """The mesh to use and the axis (0: groups, 1: networks within a group) that it splits.
 
@@ -34,9 +57,9 @@ def plan(groups: int, per_group: int, devices=None) -> Tuple[Optional[Mesh], int
     Returns ``(None, 0)`` when only one device would be used.
     """
     if devices is None:
-        devices = jax.devices()
+        devices = _global_devices()
     elif isinstance(devices, int) and not isinstance(devices, bool):
-        available = jax.devices()
+        available = _global_devices()
         if not 1 <= devices <= len(available):
             raise JaxnnError(
                 f"devices={devices} but {len(available)} device(s) are available: "
@@ -49,9 +72,15 @@ def plan(groups: int, per_group: int, devices=None) -> Tuple[Optional[Mesh], int
             raise JaxnnError("devices is empty: pass None (all devices), a number, or a list of jax devices")
     by_group, by_network = _largest_divisor(groups, len(devices)), _largest_divisor(per_group, len(devices))
     count, axis = (by_group, 0) if by_group >= by_network else (by_network, 1)
-    if count == 1:
-        return None, 0
+    if count == 1 or not _spans_every_process(list(devices)[:count]):
+        return None, 0  # each process then trains every network itself, with the same result
     return Mesh(list(devices)[:count], (AXIS,)), axis
+
+
+def state_sharding(mesh: Mesh, axis: int) -> NamedSharding:
+    """Where :func:`networks_over_devices` keeps a ``(groups, networks per group, ...)`` stack:
+    split along ``axis`` over the mesh."""
+    return NamedSharding(mesh, P(AXIS) if axis == 0 else P(None, AXIS))
 
 
 def networks_over_devices(fn, mesh: Mesh, axis: int):
@@ -63,4 +92,4 @@ def networks_over_devices(fn, mesh: Mesh, axis: int):
     return jax.shard_map(fn, mesh=mesh, in_specs=(spec, keys, P(), P(), spec), out_specs=spec)
 
 
-__all__ = ["AXIS", "networks_over_devices", "plan"]
+__all__ = ["AXIS", "networks_over_devices", "plan", "state_sharding"]

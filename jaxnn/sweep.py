@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import itertools
+import json
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import optim, progress, sharding, validation
+from jaxnn import distributed, optim, progress, sharding, validation
+from jaxnn._files import atomic_write
 from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import initializers
@@ -90,6 +93,29 @@ class SweepResult:
             )
         return "\n".join(lines)
 
+    def save(self, path) -> Optional[str]:
+        """Writes the result to an ``.npz`` file, atomically, and returns its path; in a run over
+        several processes only process 0 writes (the others return ``None``).
+
+        ``np.load(path)`` reads it: ``configs`` (JSON text), ``evaluation_correct``,
+        ``evaluation_size``, ``seconds``, ``training_cost`` when monitored, and the stacked
+        parameters as ``params/<layer>/<name>``.
+        """
+        if not distributed.is_writer():
+            return None
+        arrays: Dict[str, Any] = {
+            "configs": np.asarray(json.dumps(self.configs)),
+            "evaluation_correct": np.asarray(self.evaluation_correct),
+            "evaluation_size": np.asarray(self.evaluation_size),
+            "seconds": np.asarray(self.seconds),
+        }
+        if self.training_cost is not None:
+            arrays["training_cost"] = np.asarray(self.training_cost)
+        for keys, leaf in jax.tree_util.tree_flatten_with_path(self.params)[0]:
+            name = "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in keys)
+            arrays[f"params/{name}"] = np.asarray(leaf)
+        return str(atomic_write(path, lambda f: np.savez(f, **arrays)))
+
 
 def _split(tree, groups):
     """(networks, ...) leaves as (groups, networks // groups, ...)."""
@@ -105,6 +131,17 @@ def _values(v, name, allow_zero=True):
     if not vals:
         raise JaxnnError(f"{name} needs at least one value")
     return [positive_float(x, name, allow_zero=allow_zero) for x in vals]
+
+
+def _fingerprint(configs, s, epochs) -> np.ndarray:
+    """A digest of a sweep's settings and data, for checking that every process runs the same sweep."""
+    sample, y = np.asarray(s.x[:: max(1, len(s.x) // 1000)]), np.asarray(s.y)  # about 1,000 rows and every label
+    h = hashlib.blake2b(digest_size=16)
+    h.update(
+        json.dumps([configs, s.describe(), epochs, s.mini_batch_size, s.x.shape, str(s.x.dtype)], default=str).encode()
+    )
+    h.update(np.ascontiguousarray(sample).tobytes() + np.ascontiguousarray(y).tobytes())
+    return np.frombuffer(h.digest(), np.uint8)
 
 
 def sweep(
@@ -147,7 +184,10 @@ def sweep(
 
     ``devices`` spreads the networks over several devices with ``jax.shard_map`` (see
     [`jaxnn.sharding`][jaxnn.sharding]): ``None`` uses every device of ``jax.devices()``, a number uses the
-    first that many, and a list uses those. The results equal those of one device.
+    first that many, and a list uses those. The results equal those of one device. After
+    [`jaxnn.distributed.init`][jaxnn.distributed.init], ``jax.devices()`` spans every process: each process runs
+    ``sweep`` with the same arguments, trains its share of the networks, and ends with the same
+    complete result (see docs/distributed.md).
 
     Speed: the networks of one seed share each mini-batch, so their first layers become one wide
     matrix product; sweeping η, λ or p for a few seeds is where a sweep wins (about 2× the
@@ -192,6 +232,8 @@ def sweep(
 
     configs = [dict(seed=sd, eta=e, lmbda=l, p_dropout=p) for sd, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
     keys = [run_keys(c["seed"]) for c in configs]
+    if distributed.process_count() > 1:  # every process must train the same sweep on the same data
+        distributed.agree(_fingerprint(configs, s, epochs), "the sweep (its settings or its data)")
     params = jax.vmap(lambda k: init_network(k, s.net, dtype))(jnp.stack([k[0] for k in keys]))
     # The networks of one seed visit the data in the same order: they form a group that shares
     # each step's mini-batch, so vmap turns their first layers into one wide matrix product.
@@ -220,20 +262,29 @@ def sweep(
     )
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
     mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
+    # The state stays stacked as (groups, networks per group, ...) from epoch to epoch, split over
+    # the devices as the compiled epoch returns it, so the second epoch reuses the first's program.
+    state = _split((params, opt_state), groups)
+    hp_grouped = _split(hp, groups)
+    evaluation = s.evaluation
     if mesh is not None:
         grouped = sharding.networks_over_devices(grouped, mesh, axis)
-    run_epoch = jax.jit(
-        lambda state, k, xx, yy, h: _flat(grouped(_split(state, groups), k, xx, yy, _split(h, groups))),
-        donate_argnums=0,
-    )
-    metrics = jax.jit(jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0)))
+        split = sharding.state_sharding(mesh, axis)
+        state = distributed.place(state, split)
+        run_epoch = jax.jit(grouped, donate_argnums=0, out_shardings=split)
+        if distributed.process_count() > 1:  # the data whole on every device once, not sent again each epoch
+            x, y = distributed.replicate((x, y), mesh)
+            evaluation = None if evaluation is None else distributed.replicate(tuple(evaluation), mesh)
+    else:
+        run_epoch = jax.jit(grouped, donate_argnums=0)
+    per_network = jax.vmap(functools.partial(net_metrics, structure(s.net)), in_axes=(0, None, None, 0, 0))
+    metrics = jax.jit(lambda p, xs, ys, r, pd: per_network(_flat(p), xs, ys, r, pd))
 
     def measure_all(params, data, reg_scale):
         """Each network's (cost, correct) over a whole data set, in chunks for networks of images."""
         xs, ys = data
         return in_chunks(metrics, params, xs, ys, reg_scale, hp["p_dropout"], chunk_rows(s.net, len(xs)))
 
-    state = (params, opt_state)
     if s.evaluation is not None:  # network2 scales the penalty by the evaluated set's size
         ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
@@ -243,22 +294,26 @@ def sweep(
         for j in range(epochs):
             start = time.perf_counter()
             ekeys = jax.vmap(lambda k: epoch_key(k, j))(shuffle_keys)
-            state = run_epoch(state, ekeys, x, y, hp)
+            state = run_epoch(state, ekeys, x, y, hp_grouped)
             jax.block_until_ready(state)
             seconds.append(time.perf_counter() - start)
             if s.evaluation is not None:
-                _, c = measure_all(state[0], s.evaluation, eval_reg_scale)
-                correct.append(np.asarray(c))
-                bar.set_postfix_str(f"best {100 * np.max(c) / len(ex):.2f}%")
+                _, c = measure_all(state[0], evaluation, eval_reg_scale)
+                correct.append(distributed.fetch(c))
+                bar.set_postfix_str(f"best {100 * np.max(correct[-1]) / len(ex):.2f}%")
             if monitor_training_cost:
                 tc, _ = measure_all(state[0], (x, y), hp["reg_scale"])
-                tcost.append(np.asarray(tc))
+                tcost.append(distributed.fetch(tc))
             bar.update()
     finally:
         bar.close()
+    params = state[0]
+    if not all(a.is_fully_addressable for a in jax.tree_util.tree_leaves(params)):  # split over processes
+        params = jax.tree_util.tree_map(jnp.asarray, distributed.fetch(params))
+    params = _flat(params)
     return SweepResult(
         configs=configs,
-        params=state[0],
+        params=params,
         evaluation_correct=np.stack(correct, axis=1) if correct else np.zeros((len(configs), 0), int),
         evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]),
         training_cost=np.stack(tcost, axis=1) if tcost else None,

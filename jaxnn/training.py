@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import optim, progress
+from jaxnn import distributed, optim, progress
 from jaxnn._setup import Setup, setup
 from jaxnn.backprop import GRADIENTS
 from jaxnn.checkpoint import load_checkpoint, save_checkpoint
@@ -81,6 +81,7 @@ def epoch_body(
     last_batch: str = "step",
     gather_steps: int = 1,
     gather_bytes: int = GATHER_BYTES,
+    batch_mesh=None,
 ):
     """One epoch as a pure function: ``epoch((params, opt_state), key, x, y, hp) -> (params, opt_state)``.
 
@@ -95,8 +96,12 @@ def epoch_body(
     most ``gather_bytes`` of them) and then steps through them as contiguous slices: the same
     examples in the same order, so the same results bit for bit, with fewer and better-shaped
     gathers (``jaxnn.sgd`` uses `GATHER_STEPS`; see docs/performance.md).
+    ``batch_mesh`` (a one-axis ``jax.sharding.Mesh``, see [`batch_mesh`][jaxnn.distributed.batch_mesh])
+    splits each mini-batch's rows over its devices: every device computes the gradient terms of
+    its rows and XLA all-reduces their sum, so each step is the single-device step up to rounding.
     """
     grad = GRADIENTS[gradient]
+    rows = None if batch_mesh is None else jax.sharding.NamedSharding(batch_mesh, jax.sharding.PartitionSpec("batch"))
     m = mini_batch_size
     n_full, rem = divmod(n, m)
     if last_batch == "drop":
@@ -104,6 +109,8 @@ def epoch_body(
 
     def sgd_step(state, xb, yb, hp, key):
         params, opt_state = state
+        if rows is not None and xb.shape[0] % batch_mesh.size == 0:  # data parallel: each device its rows
+            xb, yb = jax.lax.with_sharding_constraint((xb, yb), rows)
         mults = masks(net, key, xb.shape[0], xb.dtype, train=True, p_dropout=hp["p_dropout"])
         g = grad(net, params, xb, yb, hp["reg_scale"], mults)
         updates, opt_state = optimizer.update(g, opt_state, params)
@@ -158,9 +165,20 @@ def epoch_body(
 
 @functools.lru_cache(maxsize=64)
 def epoch_fn(
-    net: Network, gradient: str, n: int, mini_batch_size: int, optimizer, shuffle: bool = True, last_batch: str = "step"
+    net: Network,
+    gradient: str,
+    n: int,
+    mini_batch_size: int,
+    optimizer,
+    shuffle: bool = True,
+    last_batch: str = "step",
+    batch_mesh=None,
 ):
-    """[`epoch_body`][jaxnn.training.epoch_body], compiled, with the training state donated so XLA updates it in place."""
+    """[`epoch_body`][jaxnn.training.epoch_body], compiled, with the training state donated so XLA updates it in place.
+    With ``batch_mesh`` the state comes out replicated on every device of the mesh."""
+    options: Dict[str, Any] = {"donate_argnums": 0}
+    if batch_mesh is not None:
+        options["out_shardings"] = jax.sharding.NamedSharding(batch_mesh, jax.sharding.PartitionSpec())
     return jax.jit(
         epoch_body(
             net,
@@ -171,8 +189,9 @@ def epoch_fn(
             shuffle=shuffle,
             last_batch=last_batch,
             gather_steps=GATHER_STEPS,
+            batch_mesh=batch_mesh,
         ),
-        donate_argnums=0,
+        **options,
     )
 
 
@@ -409,6 +428,7 @@ def sgd(
     verbose: bool = False,
     show_progress: bool = False,
     callback: Optional[Callable] = None,
+    data_parallel: bool = False,
 ):
     """Trains any network by mini-batch SGD, as network.py's, network2.py's and network3.py's ``SGD``.
 
@@ -466,6 +486,12 @@ def sgd(
       verbose: print network.py's and network2's per-epoch lines.
       show_progress: show a progress bar over epochs.
       callback: called as ``callback(epoch, params, history)`` after each epoch.
+      data_parallel: split every mini-batch over all of ``jax.devices()`` (every process's, after
+        :func:`jaxnn.distributed.init`) and all-reduce the gradients: the parameters are those of
+        one device up to rounding. ``mini_batch_size`` must be a multiple of the number of
+        devices. Every process runs ``sgd`` with the same arguments and ends with the same
+        parameters; only process 0 writes the checkpoint, which must be on a file system that
+        every process reads when they resume.
 
     Returns:
       ``(params, history)``: the trained parameters and a [`History`][jaxnn.history.History].
@@ -529,7 +555,17 @@ def sgd(
             "halve_eta_after changes the learning rate in the optimizer's state: with optimizer=, build "
             "it with optax.inject_hyperparams (e.g. optax.inject_hyperparams(optax.sgd)(learning_rate=0.1))"
         )
-    run_epoch = epoch_fn(structure(s.net), s.gradient, n, s.mini_batch_size, transform, s.shuffle, s.last_batch)
+    mesh = None
+    if data_parallel:
+        mesh = distributed.batch_mesh()
+        if s.mini_batch_size % mesh.size:
+            raise JaxnnError(
+                f"data_parallel splits each mini-batch over {mesh.size} devices: make mini_batch_size a multiple "
+                f"of {mesh.size} (got {s.mini_batch_size})"
+            )
+        # the state and the training data whole on every device (every process holds the same values)
+        params, opt_state, x, y = distributed.replicate((params, opt_state, x, y), mesh)
+    run_epoch = epoch_fn(structure(s.net), s.gradient, n, s.mini_batch_size, transform, s.shuffle, s.last_batch, mesh)
     reg_scale = s.reg_scale(lmbda)
     hp = {"reg_scale": reg_scale, "p_dropout": s.rates(p_dropout)}
     history = History(
@@ -567,18 +603,26 @@ def sgd(
     config: dict = {}
     if checkpoint is not None:
         config = _run_config(s, x, y, optimizer, key, lmbda, p_dropout, momentum, eta)
+        if resume and distributed.process_count() > 1:
+            distributed.barrier("jaxnn.sgd resume")  # process 0 has finished writing before any process reads
         if resume and Path(checkpoint).is_file():
             params, opt_state, _, meta = load_checkpoint(
                 checkpoint, params_like=params, opt_state_like=opt_state, config=config
             )
             params = jax.tree_util.tree_map(jnp.asarray, params)
             opt_state = jax.tree_util.tree_map(jnp.asarray, opt_state)
+            if mesh is not None:
+                params, opt_state = distributed.replicate((params, opt_state), mesh)
             history = History(**meta["history"])
             stopping.best, stopping.since_best = meta["best"], meta["since_best"]
             eta_now = meta["eta"]
             start_epoch = meta["epoch"] + 1
             if history.stopped:
                 start_epoch = epochs  # that run had already ended
+        if distributed.process_count() > 1:
+            distributed.agree(
+                start_epoch, f"the epoch to resume from (is {checkpoint} on a file system they all read?)"
+            )
     bar = progress.bar(epochs - start_epoch, "training", enabled=show_progress)
     good = None
     try:
@@ -624,7 +668,7 @@ def sgd(
                     halve_eta()
                     stopped = stopping.below_minimum(current_eta()) or stopped
                 history.stopped = stopped or history.stopped
-            if checkpoint is not None:
+            if checkpoint is not None and distributed.is_writer():
                 save_checkpoint(
                     checkpoint,
                     params=params,
