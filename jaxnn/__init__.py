@@ -14,6 +14,7 @@ Every network is a :class:`Network`: a stack of layers with a cost and a regular
 :func:`sgd` trains any of them.
 """
 
+from jaxnn import _cache
 from jaxnn.activations import Activation, activations, elementwise
 from jaxnn.backprop import GRADIENTS, backprop, backprop_per_example
 from jaxnn.convnet import ConvNet, conv_init, ensemble_predict, train_convnet
@@ -49,6 +50,9 @@ from jaxnn.tuning import eta_threshold, lambda_search
 from jaxnn.validation import sizes_of
 
 __version__ = "0.1.0"
+
+# JAX's persistent compilation cache in ~/.cache/jaxnn/xla (opt out: JAXNN_NO_COMPILATION_CACHE=1)
+_cache.enable()
 
 __all__ = [
     "Activation",
