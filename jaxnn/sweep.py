@@ -36,7 +36,6 @@ from jaxnn.net import Network, init_network, net_metrics
 from jaxnn.training import GATHER_BYTES, GATHER_STEPS, chunk_rows, epoch_body, epoch_key, in_chunks, structure
 from jaxnn.validation import positive_float, positive_int
 
-
 #: A sweep whose stacked parameters take more than this many bytes trains its seed groups a few
 #: at a time (``lax.map`` over chunks of groups inside the compiled epoch), so that each chunk's
 #: weights stay in the CPU's cache through the epoch (see docs/performance.md, "Sweeps over seeds").

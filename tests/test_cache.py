@@ -17,7 +17,8 @@ from jaxnn import _cache
 x = np.random.default_rng(0).random((40, 6), dtype=np.float32); y = np.arange(40) % 3
 params = jaxnn.init_params(jax.random.key(0), [6, 5, 3])
 jaxnn.sgd(params, (x, y), 1, 10, 0.5, key=1, monitor_evaluation_accuracy=False)
-print(jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs)
+print(jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs,
+      jax.config.jax_compilation_cache_max_size)
 """
 
 
@@ -32,7 +33,7 @@ def _run(tmp_path, **env):
 
 def test_compiled_programs_are_cached_in_the_user_cache_folder(tmp_path):
     folder = tmp_path / "xdg" / "jaxnn" / "xla"
-    assert _run(tmp_path) == [str(folder), "0.1"]
+    assert _run(tmp_path) == [str(folder), "0.1", str(2**30)]
     entries = [p for p in folder.iterdir() if p.is_file()]
     assert entries, "no compiled program was written to the cache"
 
