@@ -51,7 +51,7 @@ def opted_out() -> bool:
 def enable() -> Optional[Path]:
     """Turns the persistent compilation cache on in :func:`cache_dir` unless the user opted out
     or chose a folder; returns the folder in use by jaxnn's choice, or ``None``."""
-    if opted_out() or jax.config.jax_compilation_cache_dir is not None:
+    if opted_out() or getattr(jax.config, "jax_compilation_cache_dir") is not None:
         return None
     folder = cache_dir()
     try:
