@@ -21,7 +21,7 @@ Recipes (``--only`` picks some; each runs in every implementation listed for it)
              jaxnn, PyTorch eager (1 thread, as the epoch benchmarks found fastest for this size)
              and NumPy (the whole mini-batch as one matrix).
   mlp-fast   to 95%: the fastest jaxnn recipe found, named as such: [784, 100, 10], ReLU, softmax
-             with the log-likelihood cost, Adam (lr 2e-3), mini-batches of 50. jaxnn and PyTorch.
+             with the log-likelihood cost, Adam (lr 3e-3), mini-batches of 50. jaxnn and PyTorch.
   conv-book  to 99.0%: the book's chapter 6 recipe unchanged: ConvPool(20, 5) → ConvPool(40, 5) →
              FullyConnected(100) → Softmax(10), ReLU, η 0.03, λ 0.1, mini-batches of 10, network3's
              order (no shuffle). jaxnn only by default (``--torch-conv-book`` adds PyTorch).
@@ -125,7 +125,7 @@ def worker_jaxnn(recipe: str, max_epochs: int, conv_epochs: int):
         net = jaxnn.mlp([784, 100, 10], activation="relu", output_activation="softmax", cost="log-likelihood")
         params = jaxnn.init_network(jax.random.key(0), net)
         args = (50, 1.0)
-        kw = dict(net=net, optimizer=optax.adam(2e-3))
+        kw = dict(net=net, optimizer=optax.adam(3e-3))
     else:
         layers = [
             jaxnn.ConvPool(20, 5, activation="relu"),
@@ -213,7 +213,7 @@ def worker_torch(recipe: str, max_epochs: int, conv_epochs: int):
         loss_fn = nn.CrossEntropyLoss()
         if recipe == "mlp-fast":
             m, shuffle = 50, True
-            opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+            opt = torch.optim.Adam(model.parameters(), lr=3e-3)
         elif recipe == "conv-fast":
             m, shuffle = 64, True
             opt = torch.optim.Adam(model.parameters(), lr=2e-3)
