@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""The whole benchmark as one command: epoch_speed.py, sweep_speed.py and conv_speed.py in turn.
+"""The whole benchmark as one command: epoch_speed.py, sweep_speed.py, conv_speed.py and time_to_accuracy.py in turn.
 
 Each script runs in its own process (so that memory figures are the script's own), prints its
 tables as it goes, and this driver adds the wall time of each and of the whole run at the end.
-Options after the script's own are passed to all three (``--quick`` is understood by each).
+Options after the script's own are passed to all four (``--quick`` is understood by each).
 
 Usage, from the repository root::
 
@@ -21,7 +21,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ("epoch_speed.py", "sweep_speed.py", "conv_speed.py")
+SCRIPTS = ("epoch_speed.py", "sweep_speed.py", "conv_speed.py", "time_to_accuracy.py")
 
 
 def main(argv=None) -> int:
@@ -32,9 +32,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--variants", action="store_true", help="also epoch_speed.py's variants (where the time of one epoch goes)"
     )
-    ap.add_argument(
-        "--json-dir", help="write each script's figures to DIR/<script>.json (epoch_speed.py and sweep_speed.py)"
-    )
+    ap.add_argument("--json-dir", help="write each script's figures to DIR/<script>.json (all but conv_speed.py)")
     args = ap.parse_args(argv)
     if args.json_dir:
         os.makedirs(args.json_dir, exist_ok=True)

@@ -20,6 +20,12 @@ Three measurements, all in one process on the same machine, in float32:
                of a 256 MB array. Large N train on a prefix of the training set (a few hundred
                mini-batches per epoch, not 5,000); the table says how many steps were timed.
 
+  seeds        Sweeps over seeds only (every network its own initial weights and data order): N book
+               networks as one sweep, in the library's layout (seed groups trained in chunks that
+               fit in cache, one chunk after another) and in the earlier layout (all groups vmapped
+               side by side), against N × one ``jaxnn.sgd`` epoch, for N = 1 ... 256. The three are
+               timed round-robin (``--rounds`` rounds, medians), so a burst of other work hits all
+               of them alike; this is the crossover against N.
   conv-4       The chapter 6 conv net (ConvPool(20, 5) + FullyConnected(100) + Softmax(10)), 2 seeds ×
                2 η (0.05, 0.1), mini-batch 10, on the first 5,000 training images: steady seconds
                per epoch of one sweep of the 4 against 4 × the steady seconds per epoch of
@@ -30,11 +36,14 @@ Usage, from the repository root::
     python benchmarks/sweep_speed.py            # everything (a few minutes on 2 idle cores)
     python benchmarks/sweep_speed.py --quick    # 1 epoch for the λ table, fewer steps and N (about 1.5 minutes)
     python benchmarks/sweep_speed.py --only scaling
+    python benchmarks/sweep_speed.py --only seeds --rounds 3
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
 import os
 import sys
@@ -178,6 +187,47 @@ def scaling(data, ns, steps_for, bw) -> list:
     return rows
 
 
+# ----------------------------------------------------------------------------- seeds: the crossover
+
+
+@contextlib.contextmanager
+def all_side_by_side():
+    """The earlier layout: every seed group vmapped side by side, never in chunks."""
+    module = importlib.import_module("jaxnn.sweep")
+    old = module.CACHE_BYTES
+    module.CACHE_BYTES = 2**62
+    try:
+        yield
+    finally:
+        module.CACHE_BYTES = old
+
+
+def seeds_crossover(data, ns, steps_for, rounds: int) -> list:
+    rows = []
+    for n_nets in ns:
+        steps = steps_for(n_nets)
+        train = jaxnn.Split(data.training.x[: 10 * steps], data.training.y[: 10 * steps])
+        seeds = list(range(n_nets))
+        times: dict = {"chunks": [], "side by side": [], "one by one": []}
+        for _ in range(rounds):
+            times["chunks"].append(sweep_epoch(train, seeds, [3.0])[0])
+            with all_side_by_side():
+                times["side by side"].append(sweep_epoch(train, seeds, [3.0])[0])
+            k_init, k_sgd = run_keys(0)
+            params = jaxnn.init_params(k_init, BOOK, "large")
+            _, h = jaxnn.sgd(params, train, 2, 10, 3.0, key=k_sgd, cost="quadratic", monitor_evaluation_accuracy=False)
+            times["one by one"].append(n_nets * h.seconds[1])
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        rows.append({"N": n_nets, "steps": steps, "rounds": times, "median_s": med})
+        print(
+            f"| {n_nets} | {steps} | {med['one by one']:.3f} | {med['side by side']:.3f} | "
+            f"{med['one by one'] / med['side by side']:.2f}× | {med['chunks']:.3f} | "
+            f"{med['one by one'] / med['chunks']:.2f}× |",
+            flush=True,
+        )
+    return rows
+
+
 # ----------------------------------------------------------------------------- (d) conv nets
 
 
@@ -206,7 +256,8 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--quick", action="store_true", help="1 epoch for the λ table; fewer steps and sizes")
     ap.add_argument("--epochs", type=int, default=None, help="epochs of the λ table (default 5, as the notes)")
-    ap.add_argument("--only", choices=["l2-table", "book-64", "scaling", "conv-4"], default=None)
+    ap.add_argument("--only", choices=["l2-table", "book-64", "scaling", "seeds", "conv-4"], default=None)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the seeds crossover (medians)")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     data = jaxnn.load_mnist()
@@ -269,6 +320,22 @@ def main(argv=None) -> int:
             flush=True,
         )
         out["scaling"] = scaling(data, ns, steps_for, bw)
+    if args.only in (None, "seeds"):
+        ns = [1, 4, 16, 64] if args.quick else [1, 4, 16, 64, 256]
+        budget = 20_000 if args.quick else 80_000
+
+        def seed_steps(n_nets):
+            return int(min(5000, max(50, budget // n_nets)))
+
+        print(
+            "\n## Sweeps over seeds: the crossover against N\n\nEvery network its own seed (initial weights and "
+            f"data order); book networks; seconds per epoch over the first `steps` × 10 images, median of "
+            f"{args.rounds} round-robin rounds; one by one = N × one `jaxnn.sgd` epoch.\n\n"
+            "| N | steps | one by one (s) | all side by side (s) | throughput vs one by one | in chunks, the "
+            "library's layout (s) | throughput vs one by one |\n|---:|---:|---:|---:|---:|---:|---:|",
+            flush=True,
+        )
+        out["seeds"] = seeds_crossover(data, ns, seed_steps, args.rounds)
     if args.only in (None, "conv-4"):
         r = out["conv_4"] = conv_4(data)
         print(

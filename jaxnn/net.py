@@ -29,6 +29,7 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 import jax
 import jax.numpy as jnp
 
+from jaxnn import _cache
 from jaxnn.activations import Activation
 from jaxnn.activations import activations as _activations
 from jaxnn.costs import Cost
@@ -50,6 +51,11 @@ from jaxnn.validation import (
     prng_key,
     sizes_of,
 )
+
+# JAX's persistent compilation cache in ~/.cache/jaxnn/xla (opt out: JAXNN_NO_COMPILATION_CACHE=1).
+# Every module that compiles a network imports this one, so the cache is set before the first
+# compilation, and `import jaxnn` alone (which imports no JAX) leaves JAX's settings alone.
+_cache.enable()
 
 Shape = Tuple[int, ...]
 Params = List[dict]

@@ -39,6 +39,38 @@ from jaxnn.net import Network, init_network, net_metrics
 from jaxnn.training import GATHER_BYTES, GATHER_STEPS, chunk_rows, epoch_body, epoch_key, in_chunks, structure
 from jaxnn.validation import positive_float, positive_int
 
+#: A sweep whose stacked parameters take more than this many bytes trains its seed groups a few
+#: at a time (``lax.map`` over chunks of groups inside the compiled epoch), so that each chunk's
+#: weights stay in the CPU's cache through the epoch (see docs/performance.md, "Sweeps over seeds").
+CACHE_BYTES = 2 * 2**20
+#: ... in chunks of at most this many bytes of parameters (but at least one group).
+CHUNK_BYTES = 2**20
+
+
+def _chunk(groups: int, group_bytes: int) -> int:
+    """How many seed groups to train side by side (vmapped); the chunks run one after another."""
+    if groups * group_bytes <= CACHE_BYTES:
+        return groups
+    return max(d for d in range(1, groups + 1) if groups % d == 0 and (d == 1 or d * group_bytes <= CHUNK_BYTES))
+
+
+def _in_chunks(fn, chunk: int):
+    """``fn(state, keys, x, y, hp)`` over (groups, ...) leaves, applied ``chunk`` groups at a time with
+    ``lax.map``: the same arithmetic per network, the chunks one after another."""
+
+    def run(state, keys, x, y, hp):
+        groups = keys.shape[0]
+        if chunk >= groups:
+            return fn(state, keys, x, y, hp)
+        fold = lambda a: a.reshape(groups // chunk, chunk, *a.shape[1:])  # noqa: E731
+        out = jax.lax.map(
+            lambda a: fn(a[0], a[1], x, y, a[2]),
+            (jax.tree_util.tree_map(fold, state), fold(keys), jax.tree_util.tree_map(fold, hp)),
+        )
+        return jax.tree_util.tree_map(lambda a: a.reshape(groups, *a.shape[2:]), out)
+
+    return run
+
 
 def run_keys(seed: int):
     """The (init, shuffle) keys of a run with ``seed``: the same split the CLI and the examples use."""
@@ -192,8 +224,10 @@ def sweep(
     Speed: the networks of one seed share each mini-batch, so their first layers become one wide
     matrix product; sweeping η, λ or p for a few seeds is where a sweep wins (about 2× the
     throughput of one-by-one runs for 16–64 networks on a 2-core CPU). Every extra seed is an
-    extra data order, and on a CPU a sweep of many seeds with one network each can be slower
-    than training them one after another (see docs/performance.md).
+    extra data order; when all the networks' parameters together exceed :data:`CACHE_BYTES`,
+    the seed groups train a chunk at a time (chunks of at most :data:`CHUNK_BYTES`, one after
+    another inside the compiled epoch) so that each chunk's weights stay in the CPU's cache
+    (see docs/performance.md). The results are the same either way.
     """
     net = sizes if isinstance(sizes, Network) else None
     epochs = positive_int(epochs, "epochs", minimum=0)
@@ -247,8 +281,14 @@ def sweep(
     etas_per_network = jnp.asarray([c["eta"] for c in configs], dtype)
     opt_state = jax.vmap(lambda p, e: optim.book_state(transform, p, e, momentum))(params, etas_per_network)
     x, y = s.x, s.y
+    mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
+    # The groups one device trains, and how many of them side by side (the rest in chunks).
+    local_groups = groups // (mesh.size if mesh is not None and axis == 0 else 1)
+    per_group = len(configs) // groups // (mesh.size if mesh is not None and axis == 1 else 1)
+    net_bytes = sum(a.size * a.dtype.itemsize for a in jax.tree_util.tree_leaves(params)) // len(configs)
+    chunk = _chunk(local_groups, per_group * net_bytes)
     # Gather several mini-batches at once as jaxnn.sgd does, but keep the rows gathered for all
-    # groups together within GATHER_BYTES: every group has its own order.
+    # groups trained side by side within GATHER_BYTES: every group has its own order.
     body = epoch_body(
         structure(s.net, weights_first=True),
         s.gradient,
@@ -258,10 +298,10 @@ def sweep(
         shuffle=s.shuffle,
         last_batch=s.last_batch,
         gather_steps=GATHER_STEPS,
-        gather_bytes=GATHER_BYTES // groups,
+        gather_bytes=GATHER_BYTES // chunk,
     )
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
-    mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
+    grouped = _in_chunks(grouped, chunk)
     # The state stays stacked as (groups, networks per group, ...) from epoch to epoch, split over
     # the devices as the compiled epoch returns it, so the second epoch reuses the first's program.
     state = _split((params, opt_state), groups)

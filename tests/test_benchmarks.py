@@ -89,3 +89,15 @@ def test_flop_count_of_the_book_network():
     # forward 2·(784·30 + 30·10), BP4 as much again, BP2 2·30·10, per example
     assert epoch_speed.BOOK.flops(1) == 2 * (2 * (784 * 30 + 30 * 10)) + 2 * 30 * 10
     assert epoch_speed.BOOK.flops(50_000) / 1e9 == pytest.approx(4.79, abs=0.01)
+
+
+def test_gpu_script_rejects_unknown_options():
+    """benchmarks/gpu.sh parses its options before it installs or runs anything (its dry run,
+    ``benchmarks/gpu.sh --cpu-dry-run``, takes minutes on 2 cores and is run by hand)."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu.sh"
+    out = subprocess.run(["bash", str(script), "--bogus"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "unknown option --bogus" in out.stderr
+    out = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and "--cpu-dry-run" in out.stdout

@@ -1,3 +1,5 @@
+import importlib
+
 import chex
 import jax.numpy as jnp
 import pytest
@@ -57,3 +59,24 @@ def test_sweep_rejects_bad_grids(small):
         jaxnn.sweep([784, 10, 10], train, 1, 10, 0.5, p_dropout=[0.5, 1.0])
     with pytest.raises(jaxnn.JaxnnError, match="seeds needs"):
         jaxnn.sweep([784, 10, 10], train, 1, 10, 0.5, seeds=[])
+
+
+def test_sweep_in_chunks_equals_the_same_runs_one_by_one(small, monkeypatch):
+    """Large sweeps train their seed groups a few at a time (lax.map over chunks): the same networks."""
+    sweep_module = importlib.import_module("jaxnn.sweep")  # the module: jaxnn.sweep is the function
+    train, val = small
+    monkeypatch.setattr(sweep_module, "CACHE_BYTES", 0)  # always in chunks
+    monkeypatch.setattr(sweep_module, "CHUNK_BYTES", 1)  # of one group each
+    assert sweep_module._chunk(4, 100) == 1
+    monkeypatch.setattr(sweep_module, "CHUNK_BYTES", 250)
+    assert sweep_module._chunk(4, 100) == 2 and sweep_module._chunk(3, 100) == 1
+    kw = dict(cost="cross-entropy", evaluation_data=val)
+    res = jaxnn.sweep([784, 12, 10], train, 2, 10, [0.5, 1.0], seeds=[0, 1, 2, 3], dtype=jnp.float64, **kw)
+    assert len(res.configs) == 8
+    for i in (0, 3, 6):
+        c = res.configs[i]
+        k_init, k_sgd = run_keys(c["seed"])
+        params = jaxnn.init_params(k_init, [784, 12, 10], "default", dtype=jnp.float64)
+        alone, h = jaxnn.sgd(params, train, 2, 10, c["eta"], key=k_sgd, **kw)
+        chex.assert_trees_all_close(res.network(i), alone, rtol=1e-9, atol=1e-11)
+        assert res.evaluation_correct[i].tolist() == h.evaluation_correct

@@ -1,0 +1,57 @@
+"""The persistent compilation cache: on by default in jaxnn's cache folder, off with the opt-out."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+
+from jaxnn import _cache
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TRAIN = """
+import jax, numpy as np, jaxnn
+from jaxnn import _cache
+x = np.random.default_rng(0).random((40, 6), dtype=np.float32); y = np.arange(40) % 3
+params = jaxnn.init_params(jax.random.key(0), [6, 5, 3])
+jaxnn.sgd(params, (x, y), 1, 10, 0.5, key=1, monitor_evaluation_accuracy=False)
+print(jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs,
+      jax.config.jax_compilation_cache_max_size)
+"""
+
+
+def _run(tmp_path, **env):
+    drop = ("JAXNN_NO_COMPILATION_CACHE", "JAXNN_CACHE", "JAX_COMPILATION_CACHE_DIR")
+    full = {k: v for k, v in os.environ.items() if k not in drop}
+    full.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), PYTHONPATH=str(ROOT), **env)
+    out = subprocess.run([sys.executable, "-c", TRAIN], env=full, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_compiled_programs_are_cached_in_the_user_cache_folder(tmp_path):
+    folder = tmp_path / "xdg" / "jaxnn" / "xla"
+    assert _run(tmp_path) == [str(folder), "0.1", str(2**30)]
+    entries = [p for p in folder.iterdir() if p.is_file()]
+    assert entries, "no compiled program was written to the cache"
+
+
+def test_the_opt_out_changes_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for value in ("1", "yes"):
+        monkeypatch.setenv(_cache.OPT_OUT, value)
+        assert _cache.enable() is None
+    assert jax.config.jax_compilation_cache_dir is None
+    assert not (tmp_path / "jaxnn").exists()
+
+
+def test_the_cache_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("JAXNN_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _cache.cache_dir() == tmp_path / "xdg" / "jaxnn" / "xla"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _cache.cache_dir() == Path.home() / ".cache" / "jaxnn" / "xla"
+    monkeypatch.setenv("JAXNN_CACHE", str(tmp_path / "mine"))
+    assert _cache.cache_dir() == tmp_path / "mine" / "xla"
