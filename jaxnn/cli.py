@@ -316,6 +316,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--save", default=None, metavar="PATH", help="write the result (.npz); process 0 writes it")
     w.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="write the accuracies per network and epoch as JSON, which 'jaxnn explore' draws as a heat map",
+    )
+    w.add_argument(
         "--distributed",
         action="store_true",
         help="run as one of several processes (jax.distributed); see docs/distributed.md",
@@ -679,8 +685,12 @@ def _sweep(args) -> int:
     elif args.coordinator or args.num_processes is not None or args.process_id is not None:
         raise JaxnnError("--coordinator, --num-processes and --process-id go with --distributed: add it")
     writer = distributed.is_writer()
-    if args.save and writer:
-        _check_output("--save", args.save, False)
+    if writer:
+        outputs = [(f, p) for f, p in (("--save", args.save), ("--json", args.json)) if p is not None]
+        for flag, path in outputs:
+            _check_output(flag, path, False)
+        if len(outputs) == 2 and Path(args.save).resolve() == Path(args.json).resolve():
+            raise JaxnnError("--save and --json both write the same file: give each its own")
     data = datasets.load(args.dataset)
     training = _training_split(args, data)
     if args.layers is not None:
@@ -719,6 +729,8 @@ def _sweep(args) -> int:
     print(result.table())
     if args.save:
         print(f"Saved the result to {result.save(args.save)}")
+    if args.json:
+        print(f"Wrote the accuracies to {result.save_json(args.json)} (open it in 'jaxnn explore', view 4)")
     return 0
 
 

@@ -148,6 +148,33 @@ class SweepResult:
             arrays[f"params/{name}"] = np.asarray(leaf)
         return str(atomic_write(path, lambda f: np.savez(f, **arrays)))
 
+    def to_dict(self) -> Dict[str, Any]:
+        """The result without its parameters, as JSON-ready lists: ``configs``, ``evaluation_correct``
+        (networks × epochs), ``evaluation_size``, ``best_accuracy``, ``final_accuracy``, ``seconds``
+        and, when monitored, ``training_cost``. ``jaxnn explore`` draws it as a heat map."""
+        out: Dict[str, Any] = {
+            "configs": [dict(c) for c in self.configs],
+            "evaluation_correct": np.asarray(self.evaluation_correct).astype(int).tolist(),
+            "evaluation_size": int(self.evaluation_size),
+            "best_accuracy": [float(a) for a in self.best_accuracy],
+            "final_accuracy": [float(a) for a in self.final_accuracy],
+            "seconds": [float(t) for t in self.seconds],
+        }
+        if self.training_cost is not None:
+            # a diverged network's cost is NaN or infinite: JSON has no such numbers, so it is null
+            out["training_cost"] = [
+                [float(c) if np.isfinite(c) else None for c in row] for row in np.asarray(self.training_cost)
+            ]
+        return out
+
+    def save_json(self, path) -> Optional[str]:
+        """Writes [`to_dict`][jaxnn.sweep.SweepResult.to_dict] as JSON, atomically (process 0 only, as
+        [`save`][jaxnn.sweep.SweepResult.save]); ``jaxnn sweep --json`` calls it."""
+        if not distributed.is_writer():
+            return None
+        blob = json.dumps(self.to_dict(), indent=1, allow_nan=False).encode()
+        return str(atomic_write(path, lambda f: f.write(blob)))
+
 
 def _split(tree, groups):
     """(networks, ...) leaves as (groups, networks // groups, ...)."""

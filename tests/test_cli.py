@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -89,7 +90,7 @@ def test_python_dash_m_entry_point():
     assert out.returncode == 0 and "costs: cross-entropy, log-likelihood, quadratic" in out.stdout
 
 
-def test_sweep_prints_a_table(capsys):
+def test_sweep_prints_a_table_and_writes_json_for_the_heat_map(capsys, tmp_path):
     assert (
         main(
             [
@@ -105,6 +106,8 @@ def test_sweep_prints_a_table(capsys):
                 "--seeds",
                 "0,1",
                 "--no-progress",
+                "--json",
+                str(tmp_path / "sweep.json"),
             ]
         )
         == 0
@@ -113,6 +116,24 @@ def test_sweep_prints_a_table(capsys):
     assert "Trained 4 networks at once" in out
     rows = [l for l in out.splitlines() if l.startswith("| 0.5 |")]
     assert len(rows) == 2 and all(float(r.split("|")[4].split("%")[0]) > 20 for r in rows)
+    body = json.loads((tmp_path / "sweep.json").read_text())
+    assert [(c["seed"], c["lmbda"]) for c in body["configs"]] == [(0, 0.0), (0, 0.5), (1, 0.0), (1, 0.5)]
+    assert body["evaluation_size"] == 10_000 and len(body["evaluation_correct"]) == 4
+    # the table's per-seed percentages are the file's counts
+    by_lmbda = {r.split("|")[2].strip(): r.split("|")[5] for r in rows}
+    for c, (correct,) in zip(body["configs"], body["evaluation_correct"]):
+        assert f"{100 * correct / 10_000:.2f}" in by_lmbda[f"{c['lmbda']:g}"]
+    # and jaxnn explore draws it
+    from jaxnn.explore import sweeps
+
+    grid = sweeps.heat_map(body)
+    assert grid  # one grid of η × λ
+
+
+def test_sweep_json_path_is_checked_before_training(tmp_path, capsys):
+    code = main(["sweep", "--epochs", "1", "--json", str(tmp_path / "missing" / "s.json"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--json" in err and "does not exist" in err and "Trained" not in err
 
 
 def test_train_with_network2_options_prints_network2_lines(capsys):

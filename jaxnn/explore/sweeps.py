@@ -13,13 +13,10 @@ MAX_CONFIGS = 10_000
 
 
 def sweep_json(result) -> Dict[str, Any]:
-    """The JSON that view 4 reads, from a :class:`jaxnn.SweepResult`: its ``configs``,
-    ``evaluation_correct`` (networks × epochs) and ``evaluation_size``."""
-    return {
-        "configs": [dict(c) for c in result.configs],
-        "evaluation_correct": np.asarray(result.evaluation_correct).tolist(),
-        "evaluation_size": int(result.evaluation_size),
-    }
+    """The JSON that view 4 reads, from a [`SweepResult`][jaxnn.sweep.SweepResult]: what
+    ``jaxnn sweep --json`` writes (its ``configs``, ``evaluation_correct`` and ``evaluation_size``
+    are what the heat map uses)."""
+    return result.to_dict()
 
 
 def _num(v, what) -> float:
