@@ -19,7 +19,7 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from jaxnn._files import atomic_write, open_npz
+from jaxnn._files import MAX_METADATA_BYTES, atomic_write, open_npz
 from jaxnn.errors import JaxnnError
 from jaxnn.validation import check_sizes, sizes_of, writable_file
 
@@ -40,9 +40,12 @@ def save_model(path, params, **metadata) -> Path:
     arrays = {f"layer{l}/{k}": a for l, k, a in _finite_arrays(path, params)}
     meta = {"format": FORMAT, "version": VERSION, "sizes": sizes, **metadata}
     try:
-        blob = json.dumps(meta, sort_keys=True).encode()
-    except (TypeError, ValueError) as exc:
-        raise JaxnnError(f"model metadata must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from None
+        blob = json.dumps(meta, sort_keys=True, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise JaxnnError(
+            f"model metadata must be JSON-serialisable (strings, finite numbers, lists, dicts): {exc}"
+        ) from None
+    _check_savable_meta(path, blob)
     arrays["__jaxnn__"] = np.frombuffer(blob, dtype=np.uint8)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -87,6 +90,17 @@ def _check_meta(meta, bad) -> list:
             f"{bad}: format version {meta.get('version')!r} is newer than this jaxnn reads ({VERSION}); upgrade jaxnn"
         )
     return check_sizes(meta.get("sizes"), bad)
+
+
+def _check_savable_meta(path, blob: bytes) -> None:
+    """Refuses, before writing, metadata that :func:`load_model` would refuse: what save_model
+    writes, load_model reads."""
+    if len(blob) > MAX_METADATA_BYTES:
+        raise JaxnnError(
+            f"refusing to save {path}: its metadata takes {len(blob):,} bytes as JSON, more than the "
+            f"{MAX_METADATA_BYTES:,} load_model reads; store large data in a file of its own"
+        )
+    _check_meta(json.loads(blob), f"refusing to save {path}")
 
 
 def _sizes_of_savable(params) -> list:
@@ -159,7 +173,7 @@ def save_network2(path, params, cost) -> Path:
 def _network2_array(value, shape, what, bad) -> np.ndarray:
     try:
         a = np.array(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError):
         a = None
     if a is None or a.dtype.kind not in "fi" or a.shape != shape:
         got = f"shape {a.shape} of {a.dtype}" if a is not None else "ragged lists"
@@ -190,7 +204,7 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
         raise JaxnnError(f"{bad}: it is larger than {MAX_NETWORK2_BYTES:,} bytes")
     try:
         data = json.loads(path.read_bytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError, MemoryError) as exc:  # ValueError: also ints of over 4,300 digits
         raise JaxnnError(f"{bad}: it is not valid JSON ({type(exc).__name__}: {exc})") from None
     keys = ("sizes", "weights", "biases", "cost")
     if not isinstance(data, dict) or any(k not in data for k in keys):

@@ -325,16 +325,15 @@ def prng_key(key):
 
 def writable_file(path, what: str = "file") -> Path:
     """Checks, before any work is done, that ``path`` could be written: its folder exists and it
-    is not a folder itself."""
+    is a regular file or nothing yet (not a folder, a device or a FIFO); a symbolic link is
+    checked at the file it points to, which is where a save writes."""
+    from jaxnn._files import write_target
+
     try:
         path = Path(path)
     except TypeError:
         raise JaxnnError(f"the {what} path must be a string or a Path, got {type(path).__name__}") from None
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise JaxnnError(f"cannot write the {what} {path}: the folder {folder} does not exist; create it first")
-    if path.is_dir():
-        raise JaxnnError(f"cannot write the {what} {path}: it is a folder; give a file name inside it")
+    write_target(path, what)
     return path
 
 

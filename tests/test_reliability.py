@@ -4,12 +4,18 @@
 docs/reliability.md lists each case with what the user sees and whether anything can be lost.
 """
 
+import os
+import stat
+import zipfile
+
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxnn
+from jaxnn import _files, modelfile
 
 # -- defect 1: the hand-written δ^L assumed one-hot targets
 
@@ -36,3 +42,140 @@ def test_backprop_equals_autodiff_for_targets_that_are_not_one_hot(cost, act):
         got = path(params, x, y, net=net)
         for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-9, atol=1e-12)
+
+
+# -- defects 2, 3, 6, 7, 10 and the umask: what a save may replace, and what a load must read
+
+
+def _params():
+    return jaxnn.init_params(jax.random.key(0), [3, 2])
+
+
+def test_saving_over_a_fifo_or_a_device_is_refused(tmp_path):
+    """save_model renamed its temporary file over a device node and reported success."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    targets = [(fifo, "FIFO")]
+    try:
+        os.mknod(tmp_path / "dev", 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+        targets.append((tmp_path / "dev", "character device"))
+    except OSError:
+        pass  # no CAP_MKNOD here: the FIFO shows the same check
+    for path, kind in targets:
+        before = path.lstat()
+        for save in (
+            lambda p: jaxnn.save_model(p, _params()),
+            lambda p: modelfile.save_network2(p, _params(), "quadratic"),
+            lambda p: _files.atomic_write(p, lambda f: f.write(b"x")),
+        ):
+            with pytest.raises(jaxnn.JaxnnError, match=f"it is a {kind}.*, not a regular file"):
+                save(path)
+            after = path.lstat()
+            assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p, _ in targets)  # no temp files
+    with pytest.raises(jaxnn.JaxnnError, match="FIFO"):
+        jaxnn.sgd(_params(), (np.zeros((4, 3)), np.zeros(4, int)), 1, 2, 0.1, key=0, checkpoint=fifo)
+
+
+def test_saving_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    """The policy: a save writes through a symbolic link, as open(path, "w") would."""
+    real = tmp_path / "real.npz"
+    jaxnn.save_model(real, jaxnn.init_params(jax.random.key(1), [3, 2]))
+    real.chmod(0o600)
+    link = tmp_path / "link.npz"
+    link.symlink_to(real.name)
+    jaxnn.save_model(link, _params(), cost="quadratic")
+    assert link.is_symlink() and os.readlink(link) == real.name
+    assert jaxnn.load_model(real)[1]["cost"] == "quadratic"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600  # a replaced file keeps its mode
+    dangling = tmp_path / "dangling.npz"
+    dangling.symlink_to("made.npz")
+    jaxnn.save_model(dangling, _params())
+    assert dangling.is_symlink() and (tmp_path / "made.npz").is_file()
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    with pytest.raises(jaxnn.JaxnnError, match="symbolic link loop"):
+        jaxnn.save_model(loop, _params())
+    (tmp_path / "fifo").mkdir()
+    to_folder = tmp_path / "to-folder"
+    to_folder.symlink_to("fifo")
+    with pytest.raises(jaxnn.JaxnnError, match="it is a folder"):
+        jaxnn.save_model(to_folder, _params())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dangling.npz", "fifo", "link.npz", "loop", "made.npz", "real.npz", "to-folder"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_new_files_get_the_umask_mode_and_are_still_atomic(tmp_path, umask):
+    """mkstemp's 0600 used to survive the rename: -rw------- under umask 022."""
+    old = os.umask(umask)
+    try:
+        model = jaxnn.save_model(tmp_path / "m.npz", _params())
+        net2 = modelfile.save_network2(tmp_path / "n.json", _params(), "quadratic")
+        ckpt = tmp_path / "run.ckpt"
+        jaxnn.sgd(_params(), (np.zeros((4, 3)), np.zeros(4, int)), 1, 2, 0.1, key=0, checkpoint=ckpt)
+    finally:
+        os.umask(old)
+    for path in (model, net2, ckpt):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "n.json", "run.ckpt"]
+
+
+def test_whatever_save_model_writes_load_model_reads(tmp_path):
+    """2 MiB of metadata, cost=123 and NaN saved, then failed to load (NaN as non-standard JSON)."""
+    path = tmp_path / "m.npz"
+    for metadata, match in (
+        (dict(note="x" * (2 << 20)), "more than the 1,048,576 load_model reads"),
+        (dict(cost=123), "'cost' must be a name"),
+        (dict(activation=["sigmoid"]), "'activation' must be a name"),
+        (dict(lr=float("nan")), "finite numbers"),
+        (dict(history={"cost": [1.0, float("inf")]}), "finite numbers"),
+    ):
+        with pytest.raises(jaxnn.JaxnnError, match=match):
+            jaxnn.save_model(path, _params(), **metadata)
+        assert not path.exists() and list(tmp_path.iterdir()) == []
+    note = "x" * ((1 << 20) - 200)  # just under the limit: saves and loads
+    jaxnn.save_model(path, _params(), note=note, lr=0.5)
+    assert jaxnn.load_model(path)[1]["note"] == note
+
+
+def test_network2_parse_failures_are_clear_errors(tmp_path):
+    """An integer weight of 5,001 digits was a raw ValueError traceback."""
+    path = tmp_path / "n.json"
+    for weight in ("1" * 5001, "-" + "9" * 4400, "1e999999", "[" * 50 + "1" + "]" * 50, "1" * 30):
+        path.write_text('{"sizes": [1, 1], "weights": [[[%s]]], "biases": [[[0]]], "cost": "QuadraticCost"}' % weight)
+        with pytest.raises(jaxnn.JaxnnError, match="not a readable network2 file"):
+            modelfile.load_network2(path)
+
+
+def test_big_endian_arrays_load_in_native_order_and_predict(tmp_path):
+    """Big-endian weights loaded, then predict raised a JAX TypeError."""
+    params = jaxnn.init_params(jax.random.key(0), [3, 4, 2])
+    jaxnn.save_model(tmp_path / "m.npz", params)
+    with np.load(tmp_path / "m.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    swapped = {k: a.astype(a.dtype.newbyteorder(">")) if a.dtype.kind == "f" else a for k, a in arrays.items()}
+    np.savez(tmp_path / "be.npz", **swapped)
+    loaded, _ = jaxnn.load_model(tmp_path / "be.npz")
+    assert all(a.dtype.isnative for a in jax.tree_util.tree_leaves(loaded))
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(jaxnn.predict(loaded, x), jaxnn.predict(params, x))
+    chex.assert_trees_all_equal(loaded, jax.tree_util.tree_map(np.asarray, params))
+
+
+def test_a_zip_with_two_members_of_the_same_name_is_refused(tmp_path):
+    """The last of two same-named members silently won."""
+    good = jaxnn.save_model(tmp_path / "m.npz", _params())
+    other = jaxnn.save_model(tmp_path / "o.npz", jaxnn.init_params(jax.random.key(5), [3, 2]))
+    dup = tmp_path / "dup.npz"
+    with zipfile.ZipFile(dup, "w") as out, zipfile.ZipFile(good) as a, zipfile.ZipFile(other) as b:
+        for name in a.namelist():
+            out.writestr(name, a.read(name))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            out.writestr("layer0/w.npy", b.read("layer0/w.npy"))
+    with pytest.raises(jaxnn.JaxnnError, match="two members named layer0/w.npy"):
+        jaxnn.load_model(dup)
+    with pytest.raises(jaxnn.JaxnnError, match="two members named"):  # the reader checkpoints share
+        with _files.open_npz(dup, "bad", "fix"):
+            pass
