@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import optim, progress, sharding, validation
+from jaxnn import memory, optim, progress, sharding, validation
 from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import initializers
@@ -53,6 +53,9 @@ class SweepResult:
       evaluation_size: the number of evaluation examples.
       training_cost: ``(networks, epochs)`` network2 training cost, when monitored.
       seconds: wall time of each epoch (the first includes compilation).
+      diverged: ``(networks,)`` the epoch (from 1) in which each network's parameters first
+        became NaN or infinite, 0 for those that stayed finite. A diverged network's accuracies
+        from that epoch on are NaN, and the table shows "diverged" for it.
     """
 
     configs: List[Dict]
@@ -61,19 +64,35 @@ class SweepResult:
     evaluation_size: int
     training_cost: Optional[np.ndarray]
     seconds: List[float]
+    diverged: Optional[np.ndarray] = None
 
     def network(self, i: int):
         """The trained parameters of network ``i``, unstacked."""
         return jax.tree_util.tree_map(lambda a: a[i], self.params)
 
+    def _accuracy(self) -> np.ndarray:
+        """``(networks, epochs)`` evaluation accuracies, NaN from the epoch a network diverged."""
+        if self.evaluation_correct.shape[1] == 0:
+            raise JaxnnError(
+                "this sweep measured no evaluation accuracy: pass evaluation_data= (and epochs ≥ 1) to sweep"
+            )
+        acc = self.evaluation_correct / self.evaluation_size
+        if self.diverged is not None:
+            epoch = np.arange(1, acc.shape[1] + 1)
+            acc = np.where((self.diverged[:, None] > 0) & (epoch[None, :] >= self.diverged[:, None]), np.nan, acc)
+        return acc
+
     @property
     def best_accuracy(self) -> np.ndarray:
-        """Each network's best evaluation accuracy over the epochs (fractions)."""
-        return self.evaluation_correct.max(axis=1) / self.evaluation_size
+        """Each network's best evaluation accuracy over the epochs before any divergence (fractions;
+        NaN when it diverged in the first epoch)."""
+        acc = self._accuracy()
+        return np.where(np.isnan(acc).all(axis=1), np.nan, np.max(np.nan_to_num(acc, nan=-1.0), axis=1))
 
     @property
     def final_accuracy(self) -> np.ndarray:
-        return self.evaluation_correct[:, -1] / self.evaluation_size
+        """Each network's accuracy after the last epoch (NaN when it diverged)."""
+        return self._accuracy()[:, -1]
 
     def table(self, by: Sequence[str] = ("eta", "lmbda", "p_dropout"), which: str = "best") -> str:
         """A markdown table: one row per setting of ``by``, mean ± sd over seeds (percent)."""
@@ -83,10 +102,12 @@ class SweepResult:
             groups.setdefault(tuple(cfg[k] for k in by), []).append(100 * a)
         lines = [f"| {' | '.join(by)} | {which} accuracy (mean ± sd) | per seed |", "|" + " --- |" * (len(by) + 2)]
         for setting, values in groups.items():
-            sd = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
+            ok = [v for v in values if not np.isnan(v)]  # diverged networks are shown, not averaged
+            sd = f" ± {np.std(ok, ddof=1):.2f}" if len(ok) > 1 else ""
+            mean = f"{np.mean(ok):.2f}%{sd}" if ok else "diverged"
             lines.append(
-                f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
-                f"{', '.join(f'{v:.2f}' for v in values)} |"
+                f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {mean} | "
+                f"{', '.join('diverged' if np.isnan(v) else f'{v:.2f}' for v in values)} |"
             )
         return "\n".join(lines)
 
@@ -191,6 +212,16 @@ def sweep(
     n = s.n
 
     configs = [dict(seed=sd, eta=e, lmbda=l, p_dropout=p) for sd, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
+    mesh, axis = sharding.plan(len(seeds), len(configs) // len(seeds), devices)
+    memory.check_fits(
+        s.net,
+        f"this sweep of {len(configs):,} networks",
+        networks=len(configs),
+        batch=s.mini_batch_size,
+        dtype=dtype,
+        copies=3 if momentum else 2,
+        devices=None if mesh is None else list(mesh.devices.flat),
+    )
     keys = [run_keys(c["seed"]) for c in configs]
     params = jax.vmap(lambda k: init_network(k, s.net, dtype))(jnp.stack([k[0] for k in keys]))
     # The networks of one seed visit the data in the same order: they form a group that shares
@@ -219,7 +250,6 @@ def sweep(
         gather_bytes=GATHER_BYTES // groups,
     )
     grouped = jax.vmap(jax.vmap(body, in_axes=(0, None, None, None, 0)), in_axes=(0, 0, None, None, 0))
-    mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
     if mesh is not None:
         grouped = sharding.networks_over_devices(grouped, mesh, axis)
     run_epoch = jax.jit(
@@ -238,6 +268,10 @@ def sweep(
         ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
     correct, tcost, seconds = [], [], []
+    diverged = np.zeros(len(configs), int)
+    finite = jax.jit(
+        jax.vmap(lambda p: jnp.all(jnp.stack([jnp.isfinite(a).all() for a in jax.tree_util.tree_leaves(p)])))
+    )
     bar = progress.bar(epochs, f"sweep of {len(configs)}", enabled=show_progress)
     try:
         for j in range(epochs):
@@ -246,6 +280,7 @@ def sweep(
             state = run_epoch(state, ekeys, x, y, hp)
             jax.block_until_ready(state)
             seconds.append(time.perf_counter() - start)
+            diverged[(diverged == 0) & ~np.asarray(finite(state[0]))] = j + 1
             if s.evaluation is not None:
                 _, c = measure_all(state[0], s.evaluation, eval_reg_scale)
                 correct.append(np.asarray(c))
@@ -263,6 +298,7 @@ def sweep(
         evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]),
         training_cost=np.stack(tcost, axis=1) if tcost else None,
         seconds=seconds,
+        diverged=diverged,
     )
 
 

@@ -218,6 +218,27 @@ def finite_array(a, what: str) -> None:
             f"{what} holds NaN or infinite values: start from finite parameters "
             "(e.g. jaxnn.init_params, or the last good checkpoint)"
         )
+    fits_dtype(a, a.dtype, what)
+
+
+def fits_dtype(a, dtype, what: str) -> None:
+    """Refuses finite values that would become ±inf in ``dtype`` as JAX computes in it (float64
+    is float32 unless ``jax_enable_x64`` is set), naming the largest."""
+    if _is_tracer(a):
+        return
+    import jax
+
+    a = np.asarray(a)
+    target = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    if a.size == 0 or a.dtype.kind != "f" or target.kind != "f" or np.finfo(a.dtype).max <= np.finfo(target).max:
+        return
+    largest, limit = float(np.max(np.abs(a))), float(np.finfo(target).max)
+    if largest > limit:
+        raise JaxnnError(
+            f"{what} hold values up to {largest:.3g}, beyond the largest {target} ({limit:.3g}), "
+            "so they would become infinite: scale them down, or compute in float64 "
+            "(jax.config.update('jax_enable_x64', True))"
+        )
 
 
 def as_params(params, what: str = "params") -> List[int]:

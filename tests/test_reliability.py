@@ -4,6 +4,8 @@
 docs/reliability.md lists each case with what the user sees and whether anything can be lost.
 """
 
+import dataclasses
+import json
 import os
 import stat
 import zipfile
@@ -179,3 +181,120 @@ def test_a_zip_with_two_members_of_the_same_name_is_refused(tmp_path):
     with pytest.raises(jaxnn.JaxnnError, match="two members named"):  # the reader checkpoints share
         with _files.open_npz(dup, "bad", "fix"):
             pass
+
+
+# -- defect 5: SweepResult.table() after a divergence, and without evaluation data
+
+_RNG = np.random.default_rng(0)
+_X = _RNG.uniform(size=(40, 4)).astype(np.float32)
+_Y = _RNG.integers(0, 3, 40)
+
+
+def test_sweep_table_after_a_divergence_and_without_evaluation_data():
+    """table() raised "zero-size array" (no evaluation data); diverged networks were scored."""
+    r = jaxnn.sweep(
+        [4, 5, 3], (_X, _Y), 2, 10, eta=[0.5, 1e30], seeds=[0, 1], activation="relu", evaluation_data=(_X, _Y)
+    )
+    assert r.diverged.tolist() == [0, 1, 0, 1]
+    assert np.isnan(r.best_accuracy[[1, 3]]).all() and np.isfinite(r.best_accuracy[[0, 2]]).all()
+    assert np.isnan(r.final_accuracy[[1, 3]]).all()
+    lines = r.table().splitlines()
+    assert lines[2].startswith("| 0.5 | 0 | 0 | ") and "diverged" not in lines[2]
+    assert lines[3] == "| 1e+30 | 0 | 0 | diverged | diverged, diverged |"
+    unmeasured = dataclasses.replace(r, evaluation_correct=np.zeros((4, 0), int), evaluation_size=0)
+    with pytest.raises(jaxnn.JaxnnError, match="pass evaluation_data= "):
+        unmeasured.table()
+
+
+# -- defect 4: memory estimated before anything is allocated
+
+
+def test_a_sweep_far_beyond_memory_is_refused_up_front_with_the_numbers():
+    """10,000 networks of [4, 100000, 3] ran 205 s, then died with an out-of-memory traceback."""
+    etas = list(np.linspace(0.1, 1.0, 1000))
+    with pytest.raises(
+        jaxnn.JaxnnError, match=r"this sweep of 10,000 networks needs at least [\d.]+ GiB .* more than the"
+    ):
+        jaxnn.sweep([4, 1_000_000, 3], (_X, _Y), 1, 10, eta=etas, seeds=list(range(10)))
+
+
+def test_single_networks_beyond_memory_are_refused(monkeypatch):
+    from jaxnn import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda devices=None: (128 << 20, "the CPU memory (0.1 GiB)"))
+    with pytest.raises(
+        jaxnn.JaxnnError, match=r"need 6.0 GiB \(1,600,360,003 parameters × 4 bytes\), more than the CPU"
+    ):
+        jaxnn.init_params(0, [4, 40000, 40000, 3])
+    # 92 MiB of parameters: they fit alone, not with a copy, their gradient and momentum
+    wide = 3_000_000
+    params = [
+        {"w": np.zeros((wide, 4), np.float32), "b": np.zeros(wide, np.float32)},
+        {"w": np.zeros((3, wide), np.float32), "b": np.zeros(3, np.float32)},
+    ]
+    with pytest.raises(jaxnn.JaxnnError, match=r"this network needs at least 0.4 GiB .* use smaller layers"):
+        jaxnn.sgd(params, (_X, _Y), 1, 10, 0.1, key=0, momentum=0.5)
+    with pytest.raises(
+        jaxnn.JaxnnError, match=r"this sweep of 2 networks needs at least 0.6 GiB .* \(split the grid\)"
+    ):
+        jaxnn.sweep([4, wide, 3], (_X, _Y), 1, 10, eta=[0.1, 0.2])
+
+
+# -- defect 9: finite values beyond the training dtype
+
+
+def test_values_beyond_the_training_dtype_are_refused_by_name(tmp_path):
+    """float64 inputs of 1e300 ended in "diverged: η is likely too large"."""
+    x = _X.astype(np.float64)
+    x[3, 2] = 1e300
+    params = jaxnn.init_params(0, [4, 3])
+    beyond = r"hold values up to 1e\+300, beyond the largest float32 \(3.4e\+38\)"
+    with pytest.raises(jaxnn.JaxnnError, match="training inputs " + beyond):
+        jaxnn.sgd(params, (x, _Y), 1, 10, 0.1, key=0)
+    with pytest.raises(jaxnn.JaxnnError, match="evaluation inputs " + beyond):
+        jaxnn.sgd(params, (_X, _Y), 1, 10, 0.1, key=0, evaluation_data=(x, _Y))
+    with pytest.raises(jaxnn.JaxnnError, match="training target rows " + beyond):
+        jaxnn.sgd(params, (_X, np.where(x[:, :3] > 1, 1e300, 0.0)), 1, 10, 0.1, key=0, cost="quadratic")
+    with pytest.raises(jaxnn.JaxnnError, match="inputs " + beyond):
+        jaxnn.predict(params, x)
+    with pytest.raises(jaxnn.JaxnnError, match="training inputs " + beyond):
+        jaxnn.sweep([4, 3], (x, _Y), 1, 10, 0.1)
+    # network2 weights of 1e300 evaluated to a meaningless accuracy
+    path = modelfile.save_network2(tmp_path / "n.json", params, "quadratic")
+    doc = json.loads(path.read_text())
+    doc["weights"][0][1][2] = 1e300
+    path.write_text(json.dumps(doc))
+    loaded, _ = modelfile.load_network2(path)
+    with jax.enable_x64(False), pytest.raises(jaxnn.JaxnnError, match=r"params\[0\]\['w'\] " + beyond):
+        jaxnn.evaluate(loaded, _X, _Y)  # float64 arrays compute in float32 without jax_enable_x64
+    assert 0 <= jaxnn.evaluate(loaded, _X, _Y) <= len(_X)  # with it (as in these tests) they fit
+
+
+# -- defect 11: resuming checks the initial parameters; an existing checkpoint is not overwritten unasked
+
+
+def test_resume_checks_the_initial_parameters_and_existing_checkpoints_are_not_overwritten(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    params = jaxnn.init_params(0, [4, 3])
+    jaxnn.sgd(params, (_X, _Y), 1, 10, 0.1, key=0, checkpoint=ckpt)
+    saved = ckpt.read_bytes()
+    with pytest.raises(jaxnn.JaxnnError, match=r"different settings \(initial_params\)"):
+        jaxnn.sgd(jaxnn.init_params(1, [4, 3]), (_X, _Y), 2, 10, 0.1, key=0, checkpoint=ckpt, resume=True)
+    with pytest.raises(jaxnn.JaxnnError, match="already exists: pass resume=True to continue that run, or delete it"):
+        jaxnn.sgd(params, (_X, _Y), 2, 10, 0.1, key=0, checkpoint=ckpt)
+    assert ckpt.read_bytes() == saved
+    _, h = jaxnn.sgd(params, (_X, _Y), 2, 10, 0.1, key=0, checkpoint=ckpt, resume=True)
+    assert h.epoch == [0, 1]
+
+
+# -- defect 12: a diverging conv net under jaxnn.sgd stops with the divergence message, never NaN
+
+
+def test_a_diverging_conv_net_stops_and_returns_finite_parameters():
+    net = jaxnn.conv_net([jaxnn.ConvPool(2, 3), jaxnn.FullyConnected(4), jaxnn.Softmax(3)], (1, 6, 6))
+    params = jaxnn.init_network(jax.random.key(0), net)
+    x = _RNG.uniform(size=(20, 1, 6, 6)).astype(np.float32)
+    trained, h = jaxnn.sgd(params, (x, _Y[:20]), 3, 5, 1e30, key=0, net=net)
+    assert h.stopped is not None and h.stopped.startswith("training diverged in epoch 0")
+    assert all(np.isfinite(np.asarray(a)).all() for a in jax.tree_util.tree_leaves(trained))
+    chex.assert_trees_all_equal(jax.tree_util.tree_map(np.asarray, trained), jax.tree_util.tree_map(np.asarray, params))
