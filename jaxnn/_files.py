@@ -55,6 +55,15 @@ def write_target(path, what: str = "file") -> Path:
         }.get(stat.S_IFMT(target.stat().st_mode), "not a regular file")
         shown = f"{path} (a link to {target})" if target != path else str(path)
         raise JaxnnError(f"cannot write the {what} {shown}: it is {kind}, not a regular file; give a file path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise JaxnnError(
+            f"cannot write the {what} {path}: the folder {folder} is not writable by this user; pick another folder"
+        )
+    if target.exists() and not os.access(target, os.W_OK):  # a rename would replace it: refuse as open() would
+        raise JaxnnError(
+            f"cannot write the {what} {path}: the file is read-only for this user; make it writable "
+            "(chmod u+w) or pick another path"
+        )
     return target
 
 
@@ -243,6 +252,8 @@ def open_npz(path, bad: str, repair: str):
     path = Path(path)
     if not path.is_file():
         raise JaxnnError(f"{bad}: there is no file at {path}")
+    if not os.access(path, os.R_OK):
+        raise JaxnnError(f"{bad}: this user may not read it (permission denied); check its permissions")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise JaxnnError(f"{bad}: it has {size:,} bytes, more than the {MAX_FILE_BYTES:,} jaxnn reads")

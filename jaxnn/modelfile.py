@@ -203,7 +203,11 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
     if path.stat().st_size > MAX_NETWORK2_BYTES:
         raise JaxnnError(f"{bad}: it is larger than {MAX_NETWORK2_BYTES:,} bytes")
     try:
-        data = json.loads(path.read_bytes().decode())
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise JaxnnError(f"{bad}: {exc.strerror}; check its permissions") from None
+    try:
+        data = json.loads(blob.decode())
     except (ValueError, RecursionError, MemoryError) as exc:  # ValueError: also ints of over 4,300 digits
         raise JaxnnError(f"{bad}: it is not valid JSON ({type(exc).__name__}: {exc})") from None
     keys = ("sizes", "weights", "biases", "cost")

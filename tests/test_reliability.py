@@ -5,10 +5,16 @@ docs/reliability.md lists each case with what the user sees and whether anything
 """
 
 import dataclasses
+import errno
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import zipfile
+from pathlib import Path
 
 import chex
 import jax
@@ -298,3 +304,141 @@ def test_a_diverging_conv_net_stops_and_returns_finite_parameters():
     assert h.stopped is not None and h.stopped.startswith("training diverged in epoch 0")
     assert all(np.isfinite(np.asarray(a)).all() for a in jax.tree_util.tree_leaves(trained))
     chex.assert_trees_all_equal(jax.tree_util.tree_map(np.asarray, trained), jax.tree_util.tree_map(np.asarray, params))
+
+
+# -- never tried before: a real full disk, an unprivileged user, two writers at once
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 1 MiB tmpfs: saving more than that fills it for real (skipped where mount is not allowed)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_real_full_disk_keeps_the_previous_file_and_leaves_no_temporary_file(full_disk):
+    path = jaxnn.save_model(full_disk / "m.npz", _params(), note="the good one")
+    good = path.read_bytes()
+    big = [{"w": np.ones((200, 1000), np.float32), "b": np.zeros(200, np.float32)}]  # 800 kB, twice over 1 MiB
+    (full_disk / "filler").write_bytes(b"\0" * 400_000)
+    with pytest.raises(OSError) as failure:
+        jaxnn.save_model(path, big)
+    assert failure.value.errno == errno.ENOSPC
+    assert path.read_bytes() == good and jaxnn.load_model(path)[1]["note"] == "the good one"
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "m.npz"]
+    # a checkpoint that no longer fits: the run stops with the error, the last checkpoint is whole
+    ckpt = full_disk / "run.ckpt"
+    wide = [{"w": np.zeros((2000, 4), np.float32), "b": np.zeros(2000, np.float32)}, {"w": np.zeros((3, 2000), np.float32), "b": np.zeros(3, np.float32)}]  # fmt: skip
+    jaxnn.sgd(wide, (_X, _Y), 1, 10, 0.1, key=0, checkpoint=ckpt)
+    before = ckpt.read_bytes()
+    (full_disk / "filler").write_bytes(b"\0" * (1_048_576 - 2 * len(before) - len(good) + 40_000))
+    with pytest.raises(OSError, match="No space left on device"):
+        jaxnn.sgd(wide, (_X, _Y), 2, 10, 0.1, key=0, checkpoint=ckpt, resume=True)
+    assert ckpt.read_bytes() == before
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "m.npz", "run.ckpt"]
+
+
+_AS_NOBODY = r"""
+import json, os, sys
+import numpy as np
+import jaxnn
+from jaxnn import modelfile
+
+ro, rw = sys.argv[1], sys.argv[2]
+params = [{"w": np.ones((2, 3), np.float32), "b": np.zeros(2, np.float32)}]
+out = {}
+def attempt(name, f):
+    try:
+        f()
+        out[name] = "ok"
+    except jaxnn.JaxnnError as e:
+        out[name] = str(e)
+attempt("read-only folder", lambda: jaxnn.save_model(os.path.join(ro, "new.npz"), params))
+attempt("read-only file", lambda: jaxnn.save_model(os.path.join(rw, "locked.npz"), params))
+attempt("network2 read-only file", lambda: modelfile.save_network2(os.path.join(rw, "locked.npz"), params, "quadratic"))
+attempt("checkpoint in read-only folder", lambda: jaxnn.sgd(
+    params, (np.zeros((4, 3)), np.zeros(4, int)), 1, 2, 0.1, key=0, checkpoint=os.path.join(ro, "run.ckpt")))
+attempt("unreadable model", lambda: jaxnn.load_model(os.path.join(rw, "secret.npz")))
+attempt("unreadable network2", lambda: modelfile.load_network2(os.path.join(rw, "secret.npz")))
+attempt("writable folder", lambda: jaxnn.save_model(os.path.join(rw, "mine.npz"), params))
+print(json.dumps(out))
+"""
+
+
+def test_a_read_only_folder_and_unwritable_files_as_an_unprivileged_user(tmp_path):
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run a step as the unprivileged user nobody")
+    base = Path(tempfile.mkdtemp(prefix="jaxnn-nobody-"))
+    try:
+        base.chmod(0o755)
+        ro, rw = base / "ro", base / "rw"
+        ro.mkdir(mode=0o755)
+        rw.mkdir()
+        rw.chmod(0o777)
+        locked = jaxnn.save_model(rw / "locked.npz", _params())
+        locked.chmod(0o444)
+        secret = jaxnn.save_model(rw / "secret.npz", _params())
+        secret.chmod(0o600)
+        before = locked.read_bytes()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(Path(jaxnn.__file__).parents[1]),
+            "HOME": str(base),
+            "JAX_PLATFORMS": "cpu",
+        }
+        done = subprocess.run(
+            [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", sys.executable, "-c", _AS_NOBODY, str(ro), str(rw)],
+            capture_output=True, text=True, env=env, timeout=300, cwd=base,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        assert "is not writable by this user" in out["read-only folder"]
+        assert "is not writable by this user" in out["checkpoint in read-only folder"]
+        assert "the file is read-only for this user" in out["read-only file"]
+        assert "the file is read-only for this user" in out["network2 read-only file"]
+        assert "permission denied" in out["unreadable model"].lower()
+        assert "permission denied" in out["unreadable network2"].lower()
+        assert out["writable folder"] == "ok"
+        assert locked.read_bytes() == before and list(ro.iterdir()) == []
+        assert sorted(p.name for p in rw.iterdir()) == ["locked.npz", "mine.npz", "secret.npz"]
+        assert (rw / "mine.npz").stat().st_uid == 65534
+    finally:
+        shutil.rmtree(base)
+
+
+_WRITER = r"""
+import sys
+import numpy as np
+import jaxnn
+for i in range(int(sys.argv[2])):
+    jaxnn.save_model(sys.argv[1], [{"w": np.full((300, 300), 1.0, np.float32), "b": np.zeros(300, np.float32)}], who="a")
+"""
+
+
+def test_two_processes_writing_the_same_model_at_once_last_writer_wins_whole(tmp_path):
+    path = tmp_path / "m.npz"
+    other = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), "60"], env={**os.environ, "JAX_PLATFORMS": "cpu"}
+    )
+    mine = [{"w": np.full((300, 300), 2.0, np.float32), "b": np.zeros(300, np.float32)}]
+    seen = set()
+    try:
+        while other.poll() is None or not seen:
+            jaxnn.save_model(path, mine, who="b")
+            params, meta = jaxnn.load_model(path)  # whichever writer won, the file is whole
+            assert float(params[0]["w"][0, 0]) == {"a": 1.0, "b": 2.0}[meta["who"]]
+            assert np.all(params[0]["w"] == params[0]["w"][0, 0])
+            seen.add(meta["who"])
+    finally:
+        assert other.wait(timeout=300) == 0
+    params, meta = jaxnn.load_model(path)
+    assert meta["who"] in ("a", "b") and np.all(params[0]["w"] == {"a": 1.0, "b": 2.0}[meta["who"]])
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
