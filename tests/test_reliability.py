@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -442,3 +443,26 @@ def test_two_processes_writing_the_same_model_at_once_last_writer_wins_whole(tmp
     params, meta = jaxnn.load_model(path)
     assert meta["who"] in ("a", "b") and np.all(params[0]["w"] == {"a": 1.0, "b": 2.0}[meta["who"]])
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_ctrl_c_in_the_cli_exits_130_in_one_line_and_leaves_no_partial_file(tmp_path):
+    """SIGINT mid-training: exit status 130, "jaxnn: interrupted", no traceback, no half-written
+    model. (The CLI has no checkpoint option yet, so the epochs run so far are lost.)"""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
+    argv = ["train", "--sizes", "784,10", "--epochs", "100000", "--train-size", "500", "--eta", "0.5"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxnn", *argv, "--save", str(tmp_path / "m.npz"), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until training is under way
+            if line.startswith("Epoch 0"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "jaxnn: interrupted" and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
