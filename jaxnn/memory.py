@@ -41,16 +41,17 @@ def _host_bytes() -> Optional[int]:
 
 
 def available_bytes(devices: Optional[Sequence] = None) -> Optional[tuple]:
-    """``(bytes, where)``: the memory the devices can hold, summed over distinct devices (CPU
-    devices share the host's memory, counted once), or ``None`` when it cannot be told."""
+    """``(bytes, where)``: the memory the devices can hold, summed over accelerators (CPU devices
+    share the host's memory, counted once), or ``None`` when it cannot be told."""
     devices = list(devices) if devices is not None else jax.local_devices()[:1]
     total, host = 0, False
     for d in devices:
         stats = None
-        try:
-            stats = d.memory_stats()
-        except Exception:  # not implemented on every backend
-            stats = None
+        if d.platform != "cpu":
+            try:
+                stats = d.memory_stats()
+            except Exception:  # not implemented on every backend
+                stats = None
         if stats and stats.get("bytes_limit"):
             total += int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
         elif not host:
@@ -60,10 +61,8 @@ def available_bytes(devices: Optional[Sequence] = None) -> Optional[tuple]:
             total += host_total
             host = True
     kind = devices[0].platform.upper() if devices else "CPU"
-    return (
-        total,
-        f"the {kind} memory ({total / 2**30:.1f} GiB{' over %d devices' % len(devices) if len(devices) > 1 and not host else ''})",
-    )
+    over = f" over {len(devices)} devices" if len(devices) > 1 and not host else ""
+    return total, f"the {kind} memory ({total / 2**30:.1f} GiB{over})"
 
 
 def parameter_count(net) -> int:

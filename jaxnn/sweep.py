@@ -53,9 +53,10 @@ class SweepResult:
       evaluation_size: the number of evaluation examples.
       training_cost: ``(networks, epochs)`` network2 training cost, when monitored.
       seconds: wall time of each epoch (the first includes compilation).
-      diverged: ``(networks,)`` the epoch (from 1) in which each network's parameters first
-        became NaN or infinite, 0 for those that stayed finite. A diverged network's accuracies
-        from that epoch on are NaN, and the table shows "diverged" for it.
+      diverged: ``(networks,)`` the epoch (counted from 0, as in :class:`~jaxnn.history.History`)
+        in which each network's parameters first became NaN or infinite, −1 for those that stayed
+        finite. A diverged network's accuracies from that epoch on are NaN, and the table shows
+        "diverged" for it.
     """
 
     configs: List[Dict]
@@ -78,8 +79,8 @@ class SweepResult:
             )
         acc = self.evaluation_correct / self.evaluation_size
         if self.diverged is not None:
-            epoch = np.arange(1, acc.shape[1] + 1)
-            acc = np.where((self.diverged[:, None] > 0) & (epoch[None, :] >= self.diverged[:, None]), np.nan, acc)
+            epoch = np.arange(acc.shape[1])
+            acc = np.where((self.diverged[:, None] >= 0) & (epoch[None, :] >= self.diverged[:, None]), np.nan, acc)
         return acc
 
     @property
@@ -268,7 +269,7 @@ def sweep(
         ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
     correct, tcost, seconds = [], [], []
-    diverged = np.zeros(len(configs), int)
+    diverged = np.full(len(configs), -1)
     finite = jax.jit(
         jax.vmap(lambda p: jnp.all(jnp.stack([jnp.isfinite(a).all() for a in jax.tree_util.tree_leaves(p)])))
     )
@@ -280,7 +281,7 @@ def sweep(
             state = run_epoch(state, ekeys, x, y, hp)
             jax.block_until_ready(state)
             seconds.append(time.perf_counter() - start)
-            diverged[(diverged == 0) & ~np.asarray(finite(state[0]))] = j + 1
+            diverged[(diverged < 0) & ~np.asarray(finite(state[0]))] = j
             if s.evaluation is not None:
                 _, c = measure_all(state[0], s.evaluation, eval_reg_scale)
                 correct.append(np.asarray(c))

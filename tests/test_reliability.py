@@ -199,18 +199,22 @@ _Y = _RNG.integers(0, 3, 40)
 
 def test_sweep_table_after_a_divergence_and_without_evaluation_data():
     """table() raised "zero-size array" (no evaluation data); diverged networks were scored."""
-    r = jaxnn.sweep(
-        [4, 5, 3], (_X, _Y), 2, 10, eta=[0.5, 1e30], seeds=[0, 1], activation="relu", evaluation_data=(_X, _Y)
-    )
-    assert r.diverged.tolist() == [0, 1, 0, 1]
-    assert np.isnan(r.best_accuracy[[1, 3]]).all() and np.isfinite(r.best_accuracy[[0, 2]]).all()
-    assert np.isnan(r.final_accuracy[[1, 3]]).all()
-    lines = r.table().splitlines()
-    assert lines[2].startswith("| 0.5 | 0 | 0 | ") and "diverged" not in lines[2]
-    assert lines[3] == "| 1e+30 | 0 | 0 | diverged | diverged, diverged |"
-    unmeasured = dataclasses.replace(r, evaluation_correct=np.zeros((4, 0), int), evaluation_size=0)
+    r = jaxnn.sweep([4, 5, 3], (_X, _Y), 2, 10, eta=[0.5, 1e30], seeds=[0, 1], activation="relu")
+    assert r.diverged.tolist() == [-1, 0, -1, 0]  # η = 10³⁰ diverges in epoch 0
+    params = [np.asarray(a) for a in jax.tree_util.tree_leaves(r.params)]
+    assert all(np.isfinite(a[[0, 2]]).all() and not np.isfinite(a[[1, 3]]).all() for a in params)
     with pytest.raises(jaxnn.JaxnnError, match="pass evaluation_data= "):
-        unmeasured.table()
+        r.table()
+    # the counts a NaN network gets (argmax of NaN is class 0) must not reach the table
+    r = dataclasses.replace(
+        r, evaluation_correct=np.array([[10, 20], [11, 11], [30, 15], [11, 11]]), evaluation_size=40
+    )
+    np.testing.assert_array_equal(r.best_accuracy, [0.5, np.nan, 0.75, np.nan])
+    np.testing.assert_array_equal(r.final_accuracy, [0.5, np.nan, 0.375, np.nan])
+    assert r.table().splitlines()[2:] == [
+        "| 0.5 | 0 | 0 | 62.50% ± 17.68 | 50.00, 75.00 |",
+        "| 1e+30 | 0 | 0 | diverged | diverged, diverged |",
+    ]
 
 
 # -- defect 4: memory estimated before anything is allocated
