@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import struct
 import tempfile
 import zipfile
@@ -24,19 +25,88 @@ from jaxnn.errors import JaxnnError
 MAX_METADATA_BYTES = 1 << 20
 
 
-def atomic_write(path, write) -> Path:
-    """Calls ``write(file_object)`` on a temporary file, fsyncs it, then renames it to ``path``."""
+def write_target(path, what: str = "file") -> Path:
+    """The file a write to ``path`` replaces: ``path`` itself, or, when ``path`` is a symbolic
+    link, the file it points to (a write goes through the link and leaves the link in place).
+
+    Refuses, before anything is written, a missing folder and anything that is not a regular
+    file (a folder, a device, a FIFO, a socket): renaming over those would replace them.
+    """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    target = path
+    if path.is_symlink():
+        try:
+            target = Path(os.path.realpath(path, strict=True))
+        except FileNotFoundError:  # a dangling link: the write creates the file it names
+            target = Path(os.path.realpath(path))
+        except OSError as exc:
+            raise JaxnnError(f"cannot write the {what} {path}: {exc.strerror} (a symbolic link loop?)") from None
+    folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise JaxnnError(f"cannot save to {path}: the folder {folder} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        raise JaxnnError(f"cannot write the {what} {path}: the folder {folder} does not exist; create it first")
+    if target.is_dir():
+        raise JaxnnError(f"cannot write the {what} {path}: it is a folder; give a file name inside it")
+    if target.exists() and not target.is_file():
+        kind = {
+            stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device",
+            stat.S_IFIFO: "a FIFO (named pipe)",
+            stat.S_IFSOCK: "a socket",
+        }.get(stat.S_IFMT(target.stat().st_mode), "not a regular file")
+        shown = f"{path} (a link to {target})" if target != path else str(path)
+        raise JaxnnError(f"cannot write the {what} {shown}: it is {kind}, not a regular file; give a file path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise JaxnnError(
+            f"cannot write the {what} {path}: the folder {folder} is not writable by this user; pick another folder"
+        )
+    if target.exists() and not os.access(target, os.W_OK):  # a rename would replace it: refuse as open() would
+        raise JaxnnError(
+            f"cannot write the {what} {path}: the file is read-only for this user; make it writable "
+            "(chmod u+w) or pick another path"
+        )
+    return target
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode a plain ``open(path, "w")`` would give: the existing file's mode when it is
+    replaced, otherwise 0o666 less the umask (so 0o644 under umask 022, not mkstemp's 0o600)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        pass
+    umask = None
+    try:
+        with open("/proc/self/status") as f:  # reads the umask without changing it (Linux ≥ 4.7)
+            for line in f:
+                if line.startswith("Umask:"):
+                    umask = int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    if umask is None:
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write(path, write, what: str = "file") -> Path:
+    """Calls ``write(file_object)`` on a temporary file, fsyncs it, then renames it to ``path``.
+
+    The file gets the mode a plain write would give (see :func:`_new_file_mode`). A symbolic
+    link is written through: the file it points to is replaced and the link kept. Anything that
+    is not a regular file (a device, a FIFO, a folder) is refused (:func:`write_target`).
+    """
+    path = Path(path)
+    target = write_target(path, what)
+    folder = target.parent if str(target.parent) else Path(".")
+    mode = _new_file_mode(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -82,7 +152,11 @@ class NpzArchive:
 
     def __init__(self, zf: zipfile.ZipFile, bad: str):
         self.zf, self.bad = zf, bad
-        self.names = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
+        listed = zf.namelist()
+        twice = sorted({n for n in listed if listed.count(n) > 1}) if len(set(listed)) != len(listed) else []
+        if twice:
+            raise JaxnnError(f"{bad}: it holds two members named {twice[0]} (forged or corrupt; only one can be read)")
+        self.names = {n[:-4] for n in listed if n.endswith(".npy")}
         others = [n for n in zf.namelist() if not n.endswith(".npy")]
         if others:
             raise JaxnnError(f"{bad}: it holds members that are not arrays ({', '.join(sorted(others)[:3])})")
@@ -134,6 +208,7 @@ class NpzArchive:
         """Reads one array after checking its declared ``shape``, dtype kind (``"f"`` float,
         ``"u"`` unsigned, ...) or exact ``dtype``, and, for floats, that its values are finite."""
         got_shape, got_dtype = self.header(name)
+        got_dtype = got_dtype.newbyteorder("=")  # big-endian arrays are read into native order below
         if (
             (shape is not None and got_shape != tuple(shape))
             or got_dtype.kind not in kinds
@@ -146,6 +221,8 @@ class NpzArchive:
             )
         with self.zf.open(name + ".npy") as f:
             a = np.lib.format.read_array(f, allow_pickle=False)
+        if not a.dtype.isnative:  # e.g. saved on a big-endian machine: JAX computes in native order only
+            a = a.astype(a.dtype.newbyteorder("="))
         if finite and a.dtype.kind == "f" and not np.isfinite(a).all():
             raise JaxnnError(f"{self.bad}: {name} holds NaN or infinite values")
         return a
@@ -175,6 +252,8 @@ def open_npz(path, bad: str, repair: str):
     path = Path(path)
     if not path.is_file():
         raise JaxnnError(f"{bad}: there is no file at {path}")
+    if not os.access(path, os.R_OK):
+        raise JaxnnError(f"{bad}: this user may not read it (permission denied); check its permissions")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise JaxnnError(f"{bad}: it has {size:,} bytes, more than the {MAX_FILE_BYTES:,} jaxnn reads")
@@ -189,4 +268,4 @@ def open_npz(path, bad: str, repair: str):
         raise JaxnnError(f"{bad}: {type(exc).__name__}: {exc} (truncated or corrupt? {repair})") from None
 
 
-__all__ = ["MAX_FILE_BYTES", "MAX_METADATA_BYTES", "NpzArchive", "atomic_write", "open_npz"]
+__all__ = ["MAX_FILE_BYTES", "MAX_METADATA_BYTES", "NpzArchive", "atomic_write", "open_npz", "write_target"]

@@ -21,6 +21,7 @@ from jaxnn.validation import (
     as_tree,
     check_sizes,
     choice,
+    fits_dtype,
     float_dtype,
     fraction,
     positive_int,
@@ -104,6 +105,8 @@ def pair(data, what: str, net: Network, dtype):
     kind = what.split("_")[0]
     x = as_examples(x, net.in_shape, f"{kind} inputs")
     y = as_targets(y, len(x), net.n_out, f"{kind} labels")
+    fits_dtype(x, dtype, f"{kind} inputs")
+    fits_dtype(y, dtype, f"{kind} target rows")
     return jnp.asarray(x, dtype), (jnp.asarray(y) if y.ndim == 1 else jnp.asarray(y, dtype))
 
 

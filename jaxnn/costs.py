@@ -142,7 +142,9 @@ _LL_CANONICAL = frozenset({"softmax"})
 def _ll_delta(z, a, y, act):
     """δ^L of the log-likelihood. Derivation: docs/derivations.md#softmax-with-the-log-likelihood"""
     if act.name in _LL_CANONICAL:
-        return a - y  # holds when each row of y sums to 1
+        # ∂/∂z of −Σ_j y_j ln softmax_j(z) is a·Σ_j y_j − y: the book's a − y when each row of y
+        # sums to 1 (one-hot or probabilities), and still the exact gradient for any other targets.
+        return a * jnp.sum(y, axis=-1, keepdims=True) - y
     return act.vjp(z, a, -y / a)
 
 

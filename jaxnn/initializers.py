@@ -91,6 +91,9 @@ def init_params(key, sizes: Sequence[int], initializer="default", dtype=jnp.floa
     sizes = check_sizes(sizes)
     init = initializers.get(initializer)
     dtype = float_dtype(dtype)
+    from jaxnn.memory import check_parameters_fit
+
+    check_parameters_fit(sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:])), dtype, f"layers of sizes {sizes}")
     keys = jax.random.split(prng_key(key), len(sizes) - 1)
     return [init.layer(k, n_in, n_out, dtype) for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:])]
 

@@ -23,7 +23,7 @@ from typing import Any, Dict, Optional, Tuple
 import jax
 import numpy as np
 
-from jaxnn._files import atomic_write, open_npz
+from jaxnn._files import MAX_METADATA_BYTES, atomic_write, open_npz
 from jaxnn.errors import JaxnnError
 from jaxnn.net import Network, init_network, mlp, network
 from jaxnn.validation import MAX_PARAMETERS, check_sizes, sizes_of, writable_file
@@ -56,9 +56,12 @@ def save_model(path, params, *, net: Optional[Network] = None, **metadata) -> Pa
     arrays = {f"layer{l}/{k}": a for l, k, a in _finite_arrays(path, params)}
     meta.update(metadata)
     try:
-        blob = json.dumps(meta, sort_keys=True).encode()
-    except (TypeError, ValueError) as exc:
-        raise JaxnnError(f"model metadata must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from None
+        blob = json.dumps(meta, sort_keys=True, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise JaxnnError(
+            f"model metadata must be JSON-serialisable (strings, finite numbers, lists, dicts): {exc}"
+        ) from None
+    _check_savable_meta(path, blob)
     arrays["__jaxnn__"] = np.frombuffer(blob, dtype=np.uint8)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -205,6 +208,17 @@ def _check_meta(meta, bad) -> None:
         raise JaxnnError(f"{bad}: a version 1 file has no 'network' entry")
 
 
+def _check_savable_meta(path, blob: bytes) -> None:
+    """Refuses, before writing, metadata that :func:`load_model` would refuse: what save_model
+    writes, load_model reads."""
+    if len(blob) > MAX_METADATA_BYTES:
+        raise JaxnnError(
+            f"refusing to save {path}: its metadata takes {len(blob):,} bytes as JSON, more than the "
+            f"{MAX_METADATA_BYTES:,} load_model reads; store large data in a file of its own"
+        )
+    _check_meta(json.loads(blob), f"refusing to save {path}")
+
+
 def _sizes_of_savable(params) -> list:
     """The sizes of float parameters; NaN is left to `_finite_arrays`, which names the file."""
     sizes = sizes_of(params)
@@ -275,7 +289,7 @@ def save_network2(path, params, cost) -> Path:
 def _network2_array(value, shape, what, bad) -> np.ndarray:
     try:
         a = np.array(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError):
         a = None
     if a is None or a.dtype.kind not in "fi" or a.shape != shape:
         got = f"shape {a.shape} of {a.dtype}" if a is not None else "ragged lists"
@@ -305,8 +319,12 @@ def load_network2(path) -> Tuple[list, Dict[str, Any]]:
     if path.stat().st_size > MAX_NETWORK2_BYTES:
         raise JaxnnError(f"{bad}: it is larger than {MAX_NETWORK2_BYTES:,} bytes")
     try:
-        data = json.loads(path.read_bytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise JaxnnError(f"{bad}: {exc.strerror}; check its permissions") from None
+    try:
+        data = json.loads(blob.decode())
+    except (ValueError, RecursionError, MemoryError) as exc:  # ValueError: also ints of over 4,300 digits
         raise JaxnnError(f"{bad}: it is not valid JSON ({type(exc).__name__}: {exc})") from None
     keys = ("sizes", "weights", "biases", "cost")
     if not isinstance(data, dict) or any(k not in data for k in keys):

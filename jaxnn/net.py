@@ -47,6 +47,7 @@ from jaxnn.validation import (
     as_tree,
     check_sizes,
     choice,
+    fits_dtype,
     float_dtype,
     prng_key,
     sizes_of,
@@ -458,6 +459,7 @@ def checked(params, x, net: Optional[Network], components: dict):
         as_tree(params)
     if not isinstance(x, jax.core.Tracer):
         x = as_examples(x[None, ...] if _single(net, x) else x, net.in_shape)
+        fits_dtype(x, jax.tree_util.tree_leaves(params)[0].dtype, "inputs")
     return net, x
 
 

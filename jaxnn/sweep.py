@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import distributed, optim, progress, sharding, validation
+from jaxnn import distributed, memory, optim, progress, sharding, validation
 from jaxnn._files import atomic_write
 from jaxnn._setup import setup
 from jaxnn.errors import JaxnnError
@@ -88,6 +88,10 @@ class SweepResult:
       evaluation_size: the number of evaluation examples.
       training_cost: ``(networks, epochs)`` network2 training cost, when monitored.
       seconds: wall time of each epoch (the first includes compilation).
+      diverged: ``(networks,)`` the epoch (counted from 0, as in :class:`~jaxnn.history.History`)
+        in which each network's parameters first became NaN or infinite, −1 for those that stayed
+        finite. A diverged network's accuracies from that epoch on are NaN, and the table shows
+        "diverged" for it.
     """
 
     configs: List[Dict]
@@ -96,19 +100,35 @@ class SweepResult:
     evaluation_size: int
     training_cost: Optional[np.ndarray]
     seconds: List[float]
+    diverged: Optional[np.ndarray] = None
 
     def network(self, i: int):
         """The trained parameters of network ``i``, unstacked."""
         return jax.tree_util.tree_map(lambda a: a[i], self.params)
 
+    def _accuracy(self) -> np.ndarray:
+        """``(networks, epochs)`` evaluation accuracies, NaN from the epoch a network diverged."""
+        if self.evaluation_correct.shape[1] == 0:
+            raise JaxnnError(
+                "this sweep measured no evaluation accuracy: pass evaluation_data= (and epochs ≥ 1) to sweep"
+            )
+        acc = self.evaluation_correct / self.evaluation_size
+        if self.diverged is not None:
+            epoch = np.arange(acc.shape[1])
+            acc = np.where((self.diverged[:, None] >= 0) & (epoch[None, :] >= self.diverged[:, None]), np.nan, acc)
+        return acc
+
     @property
     def best_accuracy(self) -> np.ndarray:
-        """Each network's best evaluation accuracy over the epochs (fractions)."""
-        return self.evaluation_correct.max(axis=1) / self.evaluation_size
+        """Each network's best evaluation accuracy over the epochs before any divergence (fractions;
+        NaN when it diverged in the first epoch)."""
+        acc = self._accuracy()
+        return np.where(np.isnan(acc).all(axis=1), np.nan, np.max(np.nan_to_num(acc, nan=-1.0), axis=1))
 
     @property
     def final_accuracy(self) -> np.ndarray:
-        return self.evaluation_correct[:, -1] / self.evaluation_size
+        """Each network's accuracy after the last epoch (NaN when it diverged)."""
+        return self._accuracy()[:, -1]
 
     def table(self, by: Sequence[str] = ("eta", "lmbda", "p_dropout"), which: str = "best") -> str:
         """A markdown table: one row per setting of ``by``, mean ± sd over seeds (percent)."""
@@ -118,10 +138,12 @@ class SweepResult:
             groups.setdefault(tuple(cfg[k] for k in by), []).append(100 * a)
         lines = [f"| {' | '.join(by)} | {which} accuracy (mean ± sd) | per seed |", "|" + " --- |" * (len(by) + 2)]
         for setting, values in groups.items():
-            sd = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
+            ok = [v for v in values if not np.isnan(v)]  # diverged networks are shown, not averaged
+            sd = f" ± {np.std(ok, ddof=1):.2f}" if len(ok) > 1 else ""
+            mean = f"{np.mean(ok):.2f}%{sd}" if ok else "diverged"
             lines.append(
-                f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {np.mean(values):.2f}%{sd} | "
-                f"{', '.join(f'{v:.2f}' for v in values)} |"
+                f"| {' | '.join('—' if v is None else f'{v:g}' for v in setting)} | {mean} | "
+                f"{', '.join('diverged' if np.isnan(v) else f'{v:.2f}' for v in values)} |"
             )
         return "\n".join(lines)
 
@@ -150,16 +172,19 @@ class SweepResult:
 
     def to_dict(self) -> Dict[str, Any]:
         """The result without its parameters, as JSON-ready lists: ``configs``, ``evaluation_correct``
-        (networks × epochs), ``evaluation_size``, ``best_accuracy``, ``final_accuracy``, ``seconds``
-        and, when monitored, ``training_cost``. ``jaxnn explore`` draws it as a heat map."""
+        (networks × epochs), ``evaluation_size``, ``best_accuracy``, ``final_accuracy``, ``seconds``,
+        ``diverged`` and, when monitored, ``training_cost``. ``jaxnn explore`` draws it as a heat map."""
         out: Dict[str, Any] = {
             "configs": [dict(c) for c in self.configs],
             "evaluation_correct": np.asarray(self.evaluation_correct).astype(int).tolist(),
             "evaluation_size": int(self.evaluation_size),
-            "best_accuracy": [float(a) for a in self.best_accuracy],
-            "final_accuracy": [float(a) for a in self.final_accuracy],
+            # NaN (a network that diverged) is null: JSON has no NaN
+            "best_accuracy": [float(a) if np.isfinite(a) else None for a in self.best_accuracy],
+            "final_accuracy": [float(a) if np.isfinite(a) else None for a in self.final_accuracy],
             "seconds": [float(t) for t in self.seconds],
         }
+        if self.diverged is not None:
+            out["diverged"] = [int(d) for d in self.diverged]
         if self.training_cost is not None:
             # a diverged network's cost is NaN or infinite: JSON has no such numbers, so it is null
             out["training_cost"] = [
@@ -292,6 +317,16 @@ def sweep(
     n = s.n
 
     configs = [dict(seed=sd, eta=e, lmbda=l, p_dropout=p) for sd, e, l, p in itertools.product(seeds, etas, lmbdas, ps)]
+    mesh, axis = sharding.plan(len(seeds), len(configs) // len(seeds), devices)
+    memory.check_fits(
+        s.net,
+        f"this sweep of {len(configs):,} networks",
+        networks=len(configs),
+        batch=s.mini_batch_size,
+        dtype=dtype,
+        copies=3 if momentum else 2,
+        devices=None if mesh is None else list(mesh.devices.flat),
+    )
     keys = [run_keys(c["seed"]) for c in configs]
     if distributed.process_count() > 1:  # every process must train the same sweep on the same data
         distributed.agree(_fingerprint(configs, s, epochs), "the sweep (its settings or its data)")
@@ -308,7 +343,6 @@ def sweep(
     etas_per_network = jnp.asarray([c["eta"] for c in configs], dtype)
     opt_state = jax.vmap(lambda p, e: optim.book_state(transform, p, e, momentum))(params, etas_per_network)
     x, y = s.x, s.y
-    mesh, axis = sharding.plan(groups, len(configs) // groups, devices)
     # The groups one device trains, and how many of them side by side (the rest in chunks).
     local_groups = groups // (mesh.size if mesh is not None and axis == 0 else 1)
     per_group = len(configs) // groups // (mesh.size if mesh is not None and axis == 1 else 1)
@@ -356,6 +390,9 @@ def sweep(
         ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
     correct, tcost, seconds = [], [], []
+    diverged = np.full(len(configs), -1)
+    all_finite = jax.vmap(lambda p: jnp.all(jnp.stack([jnp.isfinite(a).all() for a in jax.tree_util.tree_leaves(p)])))
+    finite = jax.jit(lambda grouped_params: all_finite(_flat(grouped_params)))  # one flag per network
     bar = progress.bar(epochs, f"sweep of {len(configs)}", enabled=show_progress)
     try:
         for j in range(epochs):
@@ -364,6 +401,7 @@ def sweep(
             state = run_epoch(state, ekeys, x, y, hp_grouped)
             jax.block_until_ready(state)
             seconds.append(time.perf_counter() - start)
+            diverged[(diverged < 0) & ~distributed.fetch(finite(state[0]))] = j
             if s.evaluation is not None:
                 _, c = measure_all(state[0], evaluation, eval_reg_scale)
                 correct.append(distributed.fetch(c))
@@ -385,6 +423,7 @@ def sweep(
         evaluation_size=0 if s.evaluation is None else len(s.evaluation[0]),
         training_cost=np.stack(tcost, axis=1) if tcost else None,
         seconds=seconds,
+        diverged=diverged,
     )
 
 

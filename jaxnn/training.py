@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnn import distributed, optim, progress
+from jaxnn import distributed, memory, optim, progress
 from jaxnn._setup import Setup, setup
 from jaxnn.backprop import GRADIENTS
 from jaxnn.checkpoint import load_checkpoint, save_checkpoint
@@ -251,12 +251,16 @@ def epoch_order(key, epoch: int, n: int):
     return jax.random.permutation(jax.random.split(epoch_key(as_key(key), epoch))[0], n)
 
 
-def _run_config(s: Setup, x, y, optimizer, key, lmbda, p_dropout, momentum, eta0) -> dict:
-    """What a checkpoint must agree with before a run resumes from it (JSON-able)."""
+def _run_config(s: Setup, x, y, optimizer, key, lmbda, p_dropout, momentum, eta0, params=None) -> dict:
+    """What a checkpoint must agree with before a run resumes from it (JSON-able), including a
+    fingerprint of the initial parameters: a run started from another init seed does not resume."""
     step = max(1, len(x) // 1000)
     digest = hashlib.blake2b(
         np.ascontiguousarray(x[::step]).tobytes() + np.ascontiguousarray(y).tobytes(), digest_size=16
     ).hexdigest()
+    start = hashlib.blake2b(digest_size=16)
+    for leaf in jax.tree_util.tree_leaves(params):
+        start.update(np.ascontiguousarray(leaf).tobytes())
     return {
         "network": s.describe(),
         "n": int(len(x)),
@@ -275,6 +279,7 @@ def _run_config(s: Setup, x, y, optimizer, key, lmbda, p_dropout, momentum, eta0
         "shuffle": s.shuffle,
         "last_batch": s.last_batch,
         "lmbda_scale": s.lmbda_scale,
+        "initial_params": start.hexdigest(),
     }
 
 
@@ -481,8 +486,11 @@ def sgd(
       on_divergence: when the parameters become NaN or infinite, ``"stop"`` keeps the last
         good parameters and ends training; ``"revert"`` goes back to them, halves η and goes on.
       checkpoint: a file to write (atomically) after every epoch, with everything needed to go on.
+        An existing file is refused unless ``resume`` is set, so another run's progress is never
+        overwritten unasked.
       resume: if ``checkpoint`` exists, continue from it; the run then ends with exactly the
-        parameters an uninterrupted run would have (see [`jaxnn.checkpoint`][jaxnn.checkpoint]).
+        parameters an uninterrupted run would have (see [`jaxnn.checkpoint`][jaxnn.checkpoint]). The checkpoint
+        must come from a run with the same settings, data and initial parameters.
       verbose: print network.py's and network2's per-epoch lines.
       show_progress: show a progress bar over epochs.
       callback: called as ``callback(epoch, params, history)`` after each epoch.
@@ -526,6 +534,11 @@ def sgd(
     optional_callable(callback, "callback")
     if checkpoint is not None:
         writable_file(checkpoint, "checkpoint")
+        if not resume and Path(checkpoint).exists():  # never overwrite another run's progress unasked
+            raise JaxnnError(
+                f"the checkpoint {checkpoint} already exists: pass resume=True to continue that run, or delete "
+                "it (or pick another path) to start afresh"
+            )
     elif resume:
         raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
     if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
@@ -542,6 +555,9 @@ def sgd(
     if (early_stopping or halve_eta_after) and s.evaluation is None:
         raise JaxnnError("early_stopping and halve_eta_after watch the evaluation accuracy: pass evaluation_data")
     key = prng_key(key)
+    memory.check_fits(  # the parameters' copy, their gradients and momentum, before anything is allocated
+        s.net, "this network", batch=s.mini_batch_size, dtype=s.dtype, copies=3 if momentum else 2
+    )
 
     x, y, n = s.x, s.y, s.n
     params = jax.tree_util.tree_map(lambda a: jnp.array(a, s.dtype), params)  # a private copy: epochs donate it
@@ -602,7 +618,7 @@ def sgd(
     start_epoch = 0
     config: dict = {}
     if checkpoint is not None:
-        config = _run_config(s, x, y, optimizer, key, lmbda, p_dropout, momentum, eta)
+        config = _run_config(s, x, y, optimizer, key, lmbda, p_dropout, momentum, eta, params)
         if resume and distributed.process_count() > 1:
             distributed.barrier("jaxnn.sgd resume")  # process 0 has finished writing before any process reads
         if resume and Path(checkpoint).is_file():

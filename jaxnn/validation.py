@@ -218,6 +218,27 @@ def finite_array(a, what: str) -> None:
             f"{what} holds NaN or infinite values: start from finite parameters "
             "(e.g. jaxnn.init_params, or the last good checkpoint)"
         )
+    fits_dtype(a, a.dtype, what)
+
+
+def fits_dtype(a, dtype, what: str) -> None:
+    """Refuses finite values that would become ±inf in ``dtype`` as JAX computes in it (float64
+    is float32 unless ``jax_enable_x64`` is set), naming the largest."""
+    if _is_tracer(a):
+        return
+    import jax
+
+    a = np.asarray(a)
+    target = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    if a.size == 0 or a.dtype.kind != "f" or target.kind != "f" or np.finfo(a.dtype).max <= np.finfo(target).max:
+        return
+    largest, limit = float(np.max(np.abs(a))), float(np.finfo(target).max)
+    if largest > limit:
+        raise JaxnnError(
+            f"{what} hold values up to {largest:.3g}, beyond the largest {target} ({limit:.3g}), "
+            "so they would become infinite: scale them down, or compute in float64 "
+            "(jax.config.update('jax_enable_x64', True))"
+        )
 
 
 def as_params(params, what: str = "params") -> List[int]:
@@ -325,16 +346,15 @@ def prng_key(key):
 
 def writable_file(path, what: str = "file") -> Path:
     """Checks, before any work is done, that ``path`` could be written: its folder exists and it
-    is not a folder itself."""
+    is a regular file or nothing yet (not a folder, a device or a FIFO); a symbolic link is
+    checked at the file it points to, which is where a save writes."""
+    from jaxnn._files import write_target
+
     try:
         path = Path(path)
     except TypeError:
         raise JaxnnError(f"the {what} path must be a string or a Path, got {type(path).__name__}") from None
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise JaxnnError(f"cannot write the {what} {path}: the folder {folder} does not exist; create it first")
-    if path.is_dir():
-        raise JaxnnError(f"cannot write the {what} {path}: it is a folder; give a file name inside it")
+    write_target(path, what)
     return path
 
 

@@ -15,6 +15,7 @@ import io as stdio
 import json
 import shutil
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -418,6 +419,75 @@ def test_network2_json_with_wrong_types(doc, raw):
         assert loaded[1]["sizes"] == [2, 1] and loaded[0][0]["w"].shape == (1, 2)
     path.write_bytes(raw)
     expect_clear_error(lambda: modelfile.load_network2(path))
+
+
+@st.composite
+def npy_member(draw):
+    """A member's bytes: a .npy array of a random dtype and byte order, or random bytes."""
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=60))
+    dtype = np.dtype(draw(st.sampled_from(["<f4", ">f4", ">f8", "<f2", ">i4", "u1", "<c8"])))
+    shape = draw(st.sampled_from([(), (2,), (2, 3), (3, 2), (1, 2)]))
+    a = draw(hnp.arrays(dtype, shape, elements=st.floats(width=16) if dtype.kind == "f" else None))
+    buf = stdio.BytesIO()
+    np.lib.format.write_array(buf, a)
+    return buf.getvalue()
+
+
+@SETTINGS
+@given(
+    members=st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["__jaxnn__.npy", "layer0/w.npy", "layer0/b.npy", "params/0.npy", "key.npy", "x", "../up.npy"]
+            ),
+            npy_member(),
+            st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]),
+        ),
+        max_size=6,
+    ),
+    meta=st.sampled_from([None, {"format": "jaxnn-model", "version": 1, "sizes": [3, 2]}]),
+)
+def test_random_zips_with_duplicate_names_and_byte_orders(members, meta):
+    """Random zips (any member names, duplicates included; arrays of any byte order; random bytes)
+    given to every loader: a one-line JaxnnError, or a model consistent with its metadata."""
+    path = TMP / "random.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns of duplicate names
+        if meta is not None:
+            buf = stdio.BytesIO()
+            np.lib.format.write_array(buf, np.frombuffer(json.dumps(meta).encode(), np.uint8))
+            zf.writestr("__jaxnn__.npy", buf.getvalue())
+        for name, blob, compression in members:
+            zf.writestr(name, blob, compress_type=compression)
+    loaded = expect_clear_error(lambda: jaxnn.load_model(path))
+    if isinstance(loaded, tuple):
+        params, meta_ = loaded
+        assert jaxnn.sizes_of(params) == meta_["sizes"]
+        assert all(a.dtype.isnative and np.isfinite(a).all() for a in jax.tree_util.tree_leaves(params))
+        assert jaxnn.predict(params, np.ones((1, 3), np.float32)).shape == (1,)
+    expect_clear_error(lambda: _load_checkpoint(path))
+    expect_clear_error(lambda: modelfile.load_network2(path))
+
+
+@SETTINGS
+@given(
+    parts=st.lists(
+        st.sampled_from(
+            ['{"sizes": [1, 1], "weights": [[[', "]]], ", '"biases": [[[0]]], "cost": "QuadraticCost"}', "1" * 5001,
+             "-" + "9" * 4400, "1e999999", "NaN", "Infinity", "[" * 60, "]" * 60, "1.5", ",", '"', "\\ud800", "null"]
+        ),
+        max_size=8,
+    )
+)  # fmt: skip
+def test_random_json_text_as_network2(parts):
+    """Hand-made JSON text (5,000-digit integers, NaN, deep nesting, lone surrogates): a one-line
+    JaxnnError, or a correctly shaped, finite network."""
+    path = TMP / "random.json"
+    path.write_text("".join(parts))
+    loaded = expect_clear_error(lambda: modelfile.load_network2(path))
+    if isinstance(loaded, tuple):
+        assert loaded[0][0]["w"].shape == (1, 1) and np.isfinite(loaded[0][0]["w"]).all()
 
 
 @SETTINGS

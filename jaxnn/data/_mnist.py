@@ -62,6 +62,10 @@ def verify_mnist(path=MNIST_PATH) -> Path:
     )
     if not path.is_file():
         raise JaxnnError(f"the MNIST file {path} is missing: {repair}")
+    if not os.access(path, os.R_OK):
+        raise JaxnnError(
+            f"the MNIST file {path} is not readable by this user (permission denied): check its permissions"
+        )
     size = path.stat().st_size
     if size != MNIST_SIZE:
         raise JaxnnError(

@@ -36,12 +36,7 @@ def heat_map(body: Any) -> Dict[str, Any]:
     configs = body["configs"]
     if len(configs) > MAX_CONFIGS:
         raise JaxnnError(f"a sweep file may hold at most {MAX_CONFIGS} configs, got {len(configs)}")
-    if "best_accuracy" in body:
-        acc = body["best_accuracy"]
-        if not isinstance(acc, list) or len(acc) != len(configs):
-            raise JaxnnError("'best_accuracy' must be a list with one number per config")
-        best = [_num(a, "best_accuracy") for a in acc]
-    elif "evaluation_correct" in body and "evaluation_size" in body:
+    if "evaluation_correct" in body and "evaluation_size" in body:
         size = body["evaluation_size"]
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise JaxnnError(f"'evaluation_size' must be a positive integer, got {size!r}")
@@ -53,6 +48,11 @@ def heat_map(body: Any) -> Dict[str, Any]:
             if not isinstance(row, list) or not row:
                 raise JaxnnError("'evaluation_correct' must hold one non-empty list of per-epoch counts per config")
             best.append(max(_num(v, "evaluation_correct") for v in row) / size)
+    elif "best_accuracy" in body:
+        acc = body["best_accuracy"]
+        if not isinstance(acc, list) or len(acc) != len(configs):
+            raise JaxnnError("'best_accuracy' must be a list with one number per config")
+        best = [_num(a, "best_accuracy") for a in acc]
     else:
         raise JaxnnError("a sweep file needs 'evaluation_correct' and 'evaluation_size', or 'best_accuracy'")
     cells: Dict[tuple, List[float]] = {}
