@@ -4,10 +4,10 @@ A new process compiles every epoch program again (about a second for the book's 
 conv nets). With the cache on, XLA's compiled programs are stored on disk and reused by the next
 process that compiles the same program with the same JAX version, on the same kind of machine.
 
-:func:`enable` runs when `jaxnn.net` (which every training and prediction function imports) is first imported. It points ``jax_compilation_cache_dir`` at
+`enable` runs when `jaxnn.net` (which every training and prediction function imports) is first imported. It points ``jax_compilation_cache_dir`` at
 ``$JAXNN_CACHE/xla``, else ``$XDG_CACHE_HOME/jaxnn/xla``, else ``~/.cache/jaxnn/xla``, and lowers
-``jax_persistent_cache_min_compile_time_secs`` to :data:`MIN_COMPILE_SECONDS` so that the small
-epoch programs are kept too, and caps the folder at :data:`MAX_BYTES` (least recently used
+``jax_persistent_cache_min_compile_time_secs`` to `MIN_COMPILE_SECONDS` so that the small
+epoch programs are kept too, and caps the folder at `MAX_BYTES` (least recently used
 programs go first). It changes nothing when:
 
 - ``JAXNN_NO_COMPILATION_CACHE`` is set to anything but ``""`` or ``"0"`` (the opt-out);
@@ -49,7 +49,7 @@ def opted_out() -> bool:
 
 
 def enable() -> Optional[Path]:
-    """Turns the persistent compilation cache on in :func:`cache_dir` unless the user opted out
+    """Turns the persistent compilation cache on in `cache_dir` unless the user opted out
     or chose a folder; returns the folder in use by jaxnn's choice, or ``None``."""
     if opted_out() or getattr(jax.config, "jax_compilation_cache_dir") is not None:
         return None

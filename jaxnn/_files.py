@@ -91,9 +91,9 @@ def _new_file_mode(target: Path) -> int:
 def atomic_write(path, write, what: str = "file") -> Path:
     """Calls ``write(file_object)`` on a temporary file, fsyncs it, then renames it to ``path``.
 
-    The file gets the mode a plain write would give (see :func:`_new_file_mode`). A symbolic
+    The file gets the mode a plain write would give (see `_new_file_mode`). A symbolic
     link is written through: the file it points to is replaced and the link kept. Anything that
-    is not a regular file (a device, a FIFO, a folder) is refused (:func:`write_target`).
+    is not a regular file (a device, a FIFO, a folder) is refused (`write_target`).
     """
     path = Path(path)
     target = write_target(path, what)

@@ -1,16 +1,16 @@
 """Several processes, one program: jaxnn on JAX's multi-process runtime.
 
-Every process runs the same script and calls :func:`init` first, before any JAX computation.
+Every process runs the same script and calls `init` first, before any JAX computation.
 ``jax.devices()`` then lists the devices of all processes, and what jaxnn already shards over
 ``jax.devices()`` spreads over all of them:
 
-- :func:`jaxnn.sweep` splits its networks over the global device mesh (:mod:`jaxnn.sharding`);
-  every process ends with the same :class:`~jaxnn.sweep.SweepResult`.
-- :func:`jaxnn.sgd` with ``data_parallel=True`` splits each mini-batch over the global mesh
+- `jaxnn.sweep` splits its networks over the global device mesh (`jaxnn.sharding`);
+  every process ends with the same `SweepResult`.
+- `jaxnn.sgd` with ``data_parallel=True`` splits each mini-batch over the global mesh
   and all-reduces the gradients; every process ends with the same parameters.
 
-Only process 0 writes files (:func:`is_writer`): the sweep's ``save``, the checkpoints of
-:func:`jaxnn.sgd`. Collectives between processes use gloo on CPUs and NCCL on GPUs.
+Only process 0 writes files (`is_writer`): the sweep's ``save``, the checkpoints of
+`jaxnn.sgd`. Collectives between processes use gloo on CPUs and NCCL on GPUs.
 
 A dead process stops the others: JAX's coordination service notices the missing heartbeats
 within ``heartbeat_timeout`` seconds and ends every other process with the message
@@ -29,7 +29,7 @@ import numpy as np
 
 from jaxnn.errors import JaxnnError
 
-#: The environment variables :func:`init` reads when its arguments are not given.
+#: The environment variables `init` reads when its arguments are not given.
 ENV = {
     "coordinator_address": "JAXNN_COORDINATOR",
     "num_processes": "JAXNN_NUM_PROCESSES",
@@ -38,7 +38,7 @@ ENV = {
     "heartbeat_timeout": "JAXNN_HEARTBEAT_TIMEOUT",
 }
 
-#: The name of the device-mesh axis that :func:`jaxnn.sgd` splits mini-batches along.
+#: The name of the device-mesh axis that `jaxnn.sgd` splits mini-batches along.
 BATCH_AXIS = "batch"
 
 
@@ -162,7 +162,7 @@ def fetch(tree):
 
 
 def agree(value, what: str) -> None:
-    """Raises :class:`JaxnnError` unless every process passes the same ``value`` (array-like)."""
+    """Raises `JaxnnError` unless every process passes the same ``value`` (array-like)."""
     if jax.process_count() == 1:
         return
     from jax.experimental import multihost_utils
@@ -198,12 +198,12 @@ def place(tree, sharding: jax.sharding.Sharding):
 
 
 def replicate(tree, mesh: jax.sharding.Mesh):
-    """A tree of arrays placed whole on every device of ``mesh`` (see :func:`place`)."""
+    """A tree of arrays placed whole on every device of ``mesh`` (see `place`)."""
     return place(tree, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
 
 
 def batch_mesh(devices=None) -> jax.sharding.Mesh:
-    """A one-axis mesh named :data:`BATCH_AXIS` over ``devices`` (default: every process's devices)."""
+    """A one-axis mesh named `BATCH_AXIS` over ``devices`` (default: every process's devices)."""
     devices = list(jax.devices() if devices is None else devices)
     if not devices:
         raise JaxnnError("no devices to split the mini-batches over: pass None (all devices) or a list of devices")

@@ -209,7 +209,7 @@ def _check_meta(meta, bad) -> None:
 
 
 def _check_savable_meta(path, blob: bytes) -> None:
-    """Refuses, before writing, metadata that :func:`load_model` would refuse: what save_model
+    """Refuses, before writing, metadata that `load_model` would refuse: what save_model
     writes, load_model reads."""
     if len(blob) > MAX_METADATA_BYTES:
         raise JaxnnError(

@@ -8,7 +8,7 @@ Each device then runs exactly the single-device program on its share of the netw
 training data are replicated), so the results equal those of one device. The same code runs on
 several GPUs, or on one CPU split into host devices with
 ``XLA_FLAGS=--xla_force_host_platform_device_count=4``, and over several processes after
-:func:`jaxnn.distributed.init`: ``jax.devices()`` is then every process's devices, taken in turn
+`jaxnn.distributed.init`: ``jax.devices()`` is then every process's devices, taken in turn
 from each process so that a mesh smaller than all of them still spans every process.
 """
 
@@ -78,7 +78,7 @@ def plan(groups: int, per_group: int, devices=None) -> Tuple[Optional[Mesh], int
 
 
 def state_sharding(mesh: Mesh, axis: int) -> NamedSharding:
-    """Where :func:`networks_over_devices` keeps a ``(groups, networks per group, ...)`` stack:
+    """Where `networks_over_devices` keeps a ``(groups, networks per group, ...)`` stack:
     split along ``axis`` over the mesh."""
     return NamedSharding(mesh, P(AXIS) if axis == 0 else P(None, AXIS))
 

@@ -88,7 +88,7 @@ class SweepResult:
       evaluation_size: the number of evaluation examples.
       training_cost: ``(networks, epochs)`` network2 training cost, when monitored.
       seconds: wall time of each epoch (the first includes compilation).
-      diverged: ``(networks,)`` the epoch (counted from 0, as in :class:`~jaxnn.history.History`)
+      diverged: ``(networks,)`` the epoch (counted from 0, as in `History`)
         in which each network's parameters first became NaN or infinite, −1 for those that stayed
         finite. A diverged network's accuracies from that epoch on are NaN, and the table shows
         "diverged" for it.
@@ -276,8 +276,8 @@ def sweep(
     Speed: the networks of one seed share each mini-batch, so their first layers become one wide
     matrix product; sweeping η, λ or p for a few seeds is where a sweep wins (about 2× the
     throughput of one-by-one runs for 16–64 networks on a 2-core CPU). Every extra seed is an
-    extra data order; when all the networks' parameters together exceed :data:`CACHE_BYTES`,
-    the seed groups train a chunk at a time (chunks of at most :data:`CHUNK_BYTES`, one after
+    extra data order; when all the networks' parameters together exceed `CACHE_BYTES`,
+    the seed groups train a chunk at a time (chunks of at most `CHUNK_BYTES`, one after
     another inside the compiled epoch) so that each chunk's weights stay in the CPU's cache
     (see docs/performance.md). The results are the same either way.
     """

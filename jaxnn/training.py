@@ -495,7 +495,7 @@ def sgd(
       show_progress: show a progress bar over epochs.
       callback: called as ``callback(epoch, params, history)`` after each epoch.
       data_parallel: split every mini-batch over all of ``jax.devices()`` (every process's, after
-        :func:`jaxnn.distributed.init`) and all-reduce the gradients: the parameters are those of
+        `jaxnn.distributed.init`) and all-reduce the gradients: the parameters are those of
         one device up to rounding. ``mini_batch_size`` must be a multiple of the number of
         devices. Every process runs ``sgd`` with the same arguments and ends with the same
         parameters; only process 0 writes the checkpoint, which must be on a file system that

@@ -124,7 +124,9 @@ def lambda_search(
         evaluation_data=validation_data,
         **kwargs,
     )
-    scores = {l: np.mean([a for c, a in zip(res.configs, res.best_accuracy) if c["lmbda"] == l]) for l in lmbdas}
+    # a network that diverged scores 0: it has no accuracy to average (its best_accuracy is NaN)
+    accuracy = np.nan_to_num(res.best_accuracy, nan=0.0)
+    scores = {l: np.mean([a for c, a in zip(res.configs, accuracy) if c["lmbda"] == l]) for l in lmbdas}
     return max(scores, key=lambda lmbda: scores[lmbda]), res
 
 

@@ -33,7 +33,7 @@ def _require():
 
 
 def create_app(*args, **kwargs):
-    """:func:`jaxnn.explore.server.create_app`."""
+    """`jaxnn.explore.server.create_app`."""
     _require()
     from jaxnn.explore.server import create_app as make
 

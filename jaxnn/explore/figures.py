@@ -61,7 +61,7 @@ def universality(body: Dict[str, Any]) -> Dict[str, Any]:
     """Chapter 4: pairs of hidden step neurons. Pair i steps up at ``steps[i]`` and down at
     ``steps[i + 1]`` with height ``heights[i]`` (the steps default to equal intervals of [0, 1]);
     the output neuron is linear, the weighted sum of the hidden neurons. The weight w (1000) makes
-    the sigmoids steps; the network is a jaxnn [1, 2k, 1] MLP evaluated by :func:`jaxnn.forward`."""
+    the sigmoids steps; the network is a jaxnn [1, 2k, 1] MLP evaluated by `jaxnn.forward`."""
     import jaxnn
 
     heights = body.get("heights")
@@ -141,7 +141,7 @@ def slowdown(body: Dict[str, Any]) -> Dict[str, Any]:
 def speed(body: Dict[str, Any], data) -> Dict[str, Any]:
     """Chapter 5: the speed of learning of each hidden layer, ‖∂C/∂b^l‖ over 1,000 training
     images, after each epoch of training a [784, 30 × k, 10] sigmoid network (cross-entropy,
-    η 0.1, mini-batches of 10) by :func:`jaxnn.sgd`."""
+    η 0.1, mini-batches of 10) by `jaxnn.sgd`."""
     import jaxnn
     from jaxnn.net import net_autodiff_grad, targets
 

@@ -42,7 +42,7 @@ def load_network(path) -> Tuple[Any, list, Dict[str, Any]]:
 
 
 def load_bytes(blob: bytes, name: str = "upload") -> Tuple[Any, list, Dict[str, Any]]:
-    """:func:`load_network` on bytes received from the page (written to a private temporary file)."""
+    """`load_network` on bytes received from the page (written to a private temporary file)."""
     suffix = ".npz" if blob[:2] == b"PK" else ".json"
     with tempfile.TemporaryDirectory(prefix="jaxnn-explore-") as d:
         path = Path(d) / f"model{suffix}"

@@ -1,7 +1,7 @@
-"""View 2's training jobs: :func:`jaxnn.sgd` in a worker thread, its progress sent to one tab.
+"""View 2's training jobs: `jaxnn.sgd` in a worker thread, its progress sent to one tab.
 
-Each epoch is one permutation of the training set, trained as :data:`PARTS` calls of
-:func:`jaxnn.sgd` (one epoch each) on consecutive slices of it, so the page sees progress
+Each epoch is one permutation of the training set, trained as `PARTS` calls of
+`jaxnn.sgd` (one epoch each) on consecutive slices of it, so the page sees progress
 inside the epoch and a stop takes effect within a slice. λ is scaled by the number of slices,
 so the penalty's strength is λ/n of the whole training set, as in one call.
 """

@@ -503,10 +503,10 @@ def create_app(
 
     Args:
       model_path: the model file to open in view 1 (a jaxnn ``.npz`` or a network2 JSON file).
-      token: when given, every request must carry it (see :class:`TokenMiddleware`).
+      token: when given, every request must carry it (see `TokenMiddleware`).
       allowed_hosts: the ``Host`` headers accepted (default: loopback names only, which stops
         other web sites from reaching the server through DNS rebinding); ``["*"]`` for any.
-      data: the MNIST :class:`jaxnn.Dataset` (default: loaded on first use).
+      data: the MNIST `jaxnn.Dataset` (default: loaded on first use).
     """
     routes = [
         Route("/", page),

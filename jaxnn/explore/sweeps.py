@@ -1,4 +1,4 @@
-"""View 4: a sweep's accuracies as an η × λ grid, from the JSON of a :class:`jaxnn.SweepResult`."""
+"""View 4: a sweep's accuracies as an η × λ grid, from the JSON of a `jaxnn.SweepResult`."""
 
 from __future__ import annotations
 

@@ -248,24 +248,36 @@ $("#train-form").addEventListener("submit", async (e) => {
   renderRuns();
 });
 
-function renderRuns() {
-  const box = $("#runs");
-  box.replaceChildren();
-  for (const run of state.runs.values()) {
-    const d = document.createElement("div");
+// Each run keeps one row, updated in place as events arrive: its buttons stay put (a row rebuilt
+// on every progress event would pull the Stop button out from under the pointer).
+function runRow(run) {
+  let d = run.el;
+  if (!d) {
+    d = document.createElement("div");
     d.className = "run";
     d.dataset.run = run.run;
     d.style.borderColor = run.color;
-    const acc = run.points.length ? `${(100 * run.points.at(-1).accuracy).toFixed(2)}%` : "";
-    d.innerHTML = `<span class="label">${run.run}: ${run.label}</span> <span class="state">${run.state}</span>
-      <progress max="${run.settings.epochs}" value="${run.progress || 0}"></progress> <span class="acc">${acc}</span>
-      <span class="message">${run.message || ""}</span>`;
-    if (run.state === "running" || run.state === "queued") {
+    d.innerHTML = `<span class="label"></span> <span class="state"></span> <progress></progress>
+      <span class="acc"></span> <span class="message"></span> <span class="actions"></span>`;
+    d.querySelector(".label").textContent = `${run.run}: ${run.label}`;
+    d.querySelector("progress").max = run.settings.epochs;
+    run.el = d;
+  }
+  d.querySelector(".state").textContent = run.state;
+  d.querySelector("progress").value = run.progress || 0;
+  d.querySelector(".acc").textContent = run.points.length ? `${(100 * run.points.at(-1).accuracy).toFixed(2)}%` : "";
+  d.querySelector(".message").textContent = run.message || "";
+  const mode = run.state === "running" || run.state === "queued" ? "running" : run.points.length ? "done" : "none";
+  if (d.dataset.mode !== mode) {
+    d.dataset.mode = mode;
+    const actions = d.querySelector(".actions");
+    actions.replaceChildren();
+    if (mode === "running") {
       const b = document.createElement("button");
       b.textContent = "Stop"; b.className = "stop";
       b.addEventListener("click", () => api(`/api/runs/${run.run}/stop`, { client: CLIENT }));
-      d.appendChild(b);
-    } else if (run.points.length) {
+      actions.appendChild(b);
+    } else if (mode === "done") {
       const b = document.createElement("button");
       b.textContent = "Open in view 1"; b.className = "open";
       b.addEventListener("click", async () => {
@@ -273,13 +285,21 @@ function renderRuns() {
         await loadInfo(m.id);
         document.querySelector('nav .tab[data-view="inside"]').click();
       });
-      d.appendChild(b);
+      actions.appendChild(b);
       const a = document.createElement("a");
       a.textContent = "Save model file"; a.className = "download";
       a.href = `/api/runs/${run.run}/download?` + q({ client: CLIENT });
-      d.appendChild(a);
+      actions.appendChild(a);
     }
-    box.appendChild(d);
+  }
+  return d;
+}
+
+function renderRuns() {
+  const box = $("#runs");
+  for (const run of state.runs.values()) {
+    const d = runRow(run);
+    if (d.parentNode !== box) box.appendChild(d);
   }
   const runs = [...state.runs.values()].filter((r) => r.points.length);
   const series = (key) => runs.map((r) => ({ xs: r.points.map((p) => p.epoch + 1), ys: r.points.map((p) => p[key]), color: r.color, label: r.run, points: true }));
