@@ -13,7 +13,10 @@ programs go first). It changes nothing when:
 - ``JAXNN_NO_COMPILATION_CACHE`` is set to anything but ``""`` or ``"0"`` (the opt-out);
 - the user already chose a cache folder (``JAX_COMPILATION_CACHE_DIR`` or
   ``jax.config.update("jax_compilation_cache_dir", ...)`` before importing jaxnn);
-- the folder cannot be created (a read-only home, say): jaxnn then runs without the cache.
+- the folder cannot be created (a read-only home, say): jaxnn then runs without the cache;
+- the ``filelock`` package (a dependency of jaxnn, which JAX needs to cap the cache's size) cannot
+  be imported: without it JAX refuses every cache entry with a warning, so jaxnn leaves the cache off
+  rather than let it grow without a limit.
 
 A compile-time threshold or size limit set by the user (``JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS``,
 ``JAX_COMPILATION_CACHE_MAX_SIZE``) is kept.
@@ -21,6 +24,7 @@ A compile-time threshold or size limit set by the user (``JAX_PERSISTENT_CACHE_M
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Optional
@@ -52,6 +56,8 @@ def enable() -> Optional[Path]:
     """Turns the persistent compilation cache on in `cache_dir` unless the user opted out
     or chose a folder; returns the folder in use by jaxnn's choice, or ``None``."""
     if opted_out() or getattr(jax.config, "jax_compilation_cache_dir") is not None:
+        return None
+    if importlib.util.find_spec("filelock") is None:
         return None
     folder = cache_dir()
     try:

@@ -28,6 +28,9 @@ def _run(tmp_path, **env):
     full.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), PYTHONPATH=str(ROOT), **env)
     out = subprocess.run([sys.executable, "-c", TRAIN], env=full, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
+    # JAX warns (and writes nothing) when an entry cannot be read or written, e.g. when the size cap
+    # is set without the filelock package
+    assert "compilation cache" not in out.stderr, out.stderr
     return out.stdout.split()
 
 
@@ -46,6 +49,18 @@ def test_the_opt_out_changes_nothing(monkeypatch, tmp_path):
     for value in ("1", "yes"):
         monkeypatch.setenv(_cache.OPT_OUT, value)
         assert _cache.enable() is None
+    assert jax.config.jax_compilation_cache_dir is None
+    assert not (tmp_path / "jaxnn").exists()
+
+
+def test_without_filelock_the_cache_stays_off(monkeypatch, tmp_path):
+    # JAX needs filelock for the size cap and refuses every entry without it; jaxnn leaves the cache
+    # off rather than run it unbounded or warn at every compile
+    monkeypatch.delenv(_cache.OPT_OUT, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "filelock", None)
+    assert jax.config.jax_compilation_cache_dir is None
+    assert _cache.enable() is None
     assert jax.config.jax_compilation_cache_dir is None
     assert not (tmp_path / "jaxnn").exists()
 
