@@ -18,6 +18,12 @@ programs go first). It changes nothing when:
   be imported: without it JAX refuses every cache entry with a warning, so jaxnn leaves the cache off
   rather than let it grow without a limit.
 
+With the size cap, JAX keeps an access-time file beside each program and fails every later write
+with a warning when one is missing. One goes missing when a process is killed between writing the
+two, or when the folder was filled by a run without the cap (an older jaxnn, or
+``JAX_COMPILATION_CACHE_MAX_SIZE=-1``). `enable` removes such programs (`repair`) under JAX's own
+lock, so the cache heals; each costs one compilation.
+
 A compile-time threshold or size limit set by the user (``JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS``,
 ``JAX_COMPILATION_CACHE_MAX_SIZE``) is kept.
 """
@@ -52,6 +58,26 @@ def opted_out() -> bool:
     return os.environ.get(OPT_OUT, "") not in ("", "0")
 
 
+def repair(folder: Path) -> int:
+    """Removes the cached programs in ``folder`` that have no access-time file (see above), holding
+    the lock JAX takes for the folder; returns how many were removed (0 when the lock is busy)."""
+    import filelock
+
+    try:
+        with filelock.FileLock(str(folder / ".lockfile"), timeout=5):
+            removed = 0
+            for entry in folder.glob("*-cache"):
+                if not entry.with_name(entry.name[: -len("-cache")] + "-atime").exists():
+                    try:
+                        entry.unlink()
+                        removed += 1
+                    except FileNotFoundError:
+                        pass
+            return removed
+    except (filelock.Timeout, OSError):
+        return 0
+
+
 def enable() -> Optional[Path]:
     """Turns the persistent compilation cache on in `cache_dir` unless the user opted out
     or chose a folder; returns the folder in use by jaxnn's choice, or ``None``."""
@@ -64,6 +90,7 @@ def enable() -> Optional[Path]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    repair(folder)
     jax.config.update("jax_compilation_cache_dir", str(folder))
     if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_COMPILE_SECONDS)

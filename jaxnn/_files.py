@@ -14,6 +14,7 @@ import os
 import stat
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -88,6 +89,13 @@ def _new_file_mode(target: Path) -> int:
     return 0o666 & ~umask
 
 
+#: Held while `atomic_write` writes: the command line's Ctrl-C watchdog takes it before it ends the
+#: process, so that an exit never leaves a temporary file behind.
+WRITING = threading.RLock()
+#: Set by that watchdog when it ends the process: a write not yet started waits for the end.
+EXITING = threading.Event()
+
+
 def atomic_write(path, write, what: str = "file") -> Path:
     """Calls ``write(file_object)`` on a temporary file, fsyncs it, then renames it to ``path``.
 
@@ -95,6 +103,13 @@ def atomic_write(path, write, what: str = "file") -> Path:
     link is written through: the file it points to is replaced and the link kept. Anything that
     is not a regular file (a device, a FIFO, a folder) is refused (`write_target`).
     """
+    if EXITING.is_set():  # the process is being ended: start nothing that the exit would cut short
+        threading.Event().wait()
+    with WRITING:
+        return _atomic_write(path, write, what)
+
+
+def _atomic_write(path, write, what: str) -> Path:
     path = Path(path)
     target = write_target(path, what)
     folder = target.parent if str(target.parent) else Path(".")
@@ -268,4 +283,13 @@ def open_npz(path, bad: str, repair: str):
         raise JaxnnError(f"{bad}: {type(exc).__name__}: {exc} (truncated or corrupt? {repair})") from None
 
 
-__all__ = ["MAX_FILE_BYTES", "MAX_METADATA_BYTES", "NpzArchive", "atomic_write", "open_npz", "write_target"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_METADATA_BYTES",
+    "EXITING",
+    "WRITING",
+    "NpzArchive",
+    "atomic_write",
+    "open_npz",
+    "write_target",
+]

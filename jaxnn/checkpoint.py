@@ -173,4 +173,134 @@ def _check_schema(meta: dict, bad: str, n_params: int) -> None:
             raise JaxnnError(f"{bad}: its history entry {k!r} has the wrong type")
 
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+SWEEP_FORMAT = "jaxnn-sweep-checkpoint"
+SWEEP_VERSION = 1
+#: A sweep checkpoint's metadata, with the JSON types each entry may take.
+SWEEP_SCHEMA: Dict[str, Union[type, Tuple[type, ...]]] = {
+    "format": str,
+    "version": int,
+    "epoch": int,
+    "config": dict,
+    "n_params": int,
+    "seconds": list,
+}
+
+
+def save_sweep_checkpoint(
+    path, *, params, opt_state, epoch: int, correct, training_cost, seconds, diverged, config: dict
+) -> Path:
+    """Writes a sweep's state after ``epoch`` atomically: every network's parameters and optimizer
+    state (stacked), the accuracies and costs so far, and the epoch each network diverged in.
+
+    A network that diverged keeps its NaN parameters (the sweep goes on with the others, and marks
+    it); every network not marked diverged must be finite, or nothing is written."""
+    p_leaves = [np.asarray(a) for a in jax.tree_util.tree_leaves(params)]
+    diverged = np.asarray(diverged, np.int64)
+    if not _finite_or_diverged(p_leaves, diverged):
+        raise JaxnnError(f"refusing to checkpoint NaN parameters of a network not marked diverged to {path}")
+    arrays: Dict[str, Any] = {f"params/{i}": a for i, a in enumerate(p_leaves)}
+    arrays.update({f"opt/{i}": np.asarray(a) for i, a in enumerate(jax.tree_util.tree_leaves(opt_state))})
+    arrays["diverged"] = diverged
+    arrays["correct"] = np.asarray(correct, np.int64).reshape(-1, len(diverged))
+    if training_cost is not None:
+        arrays["training_cost"] = np.asarray(training_cost, np.float64).reshape(-1, len(diverged))
+    meta = {
+        "format": SWEEP_FORMAT,
+        "version": SWEEP_VERSION,
+        "epoch": int(epoch),
+        "config": config,
+        "n_params": len(p_leaves),
+        "seconds": [float(t) for t in seconds],
+    }
+    arrays["__jaxnn__"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def _finite_or_diverged(leaves, diverged) -> bool:
+    """Whether every network (the leaves' leading axes, flattened to ``len(diverged)``) is finite or
+    marked diverged."""
+    networks = len(diverged)
+    finite = np.ones(networks, bool)
+    for a in leaves:
+        if a.dtype.kind == "f":
+            finite &= np.isfinite(a.reshape(networks, -1)).all(axis=1)
+    return bool(np.all(finite | (diverged >= 0)))
+
+
+def load_sweep_checkpoint(path, *, params_like, opt_state_like, config: dict, monitor_training_cost: bool):
+    """Reads a sweep checkpoint for a sweep whose stacked parameters and optimizer state look like
+    the ``*_like`` pytrees; returns ``(params, opt_state, epoch, correct, training_cost, seconds,
+    diverged)``, checked as
+    [`load_checkpoint`][jaxnn.checkpoint.load_checkpoint] checks a run's: the schema, every array's
+    declared shape and dtype before it is read, the settings, and no arrays beyond the sweep's.
+
+    Raises:
+      JaxnnError: when the file is missing, oversized, corrupt, not a sweep checkpoint, or from a
+        sweep with other settings (the message says which differ).
+    """
+    path = Path(path)
+    bad = f"{path} is not a usable jaxnn sweep checkpoint"
+    if not path.is_file():
+        raise JaxnnError(f"no checkpoint at {path}: check the path, or run without resume to start afresh")
+    p_like, p_def = jax.tree_util.tree_flatten(params_like)
+    o_like, o_def = jax.tree_util.tree_flatten(opt_state_like)
+    with open_npz(path, bad, "delete it to start afresh") as z:
+        if "__jaxnn__" not in z.names:
+            raise JaxnnError(f"{bad}: it has no jaxnn metadata")
+        meta = z.metadata()
+        if meta.get("format") != SWEEP_FORMAT or meta.get("version") != SWEEP_VERSION:
+            hint = " (it is a checkpoint of one run: resume it with jaxnn.sgd)" if meta.get("format") == FORMAT else ""
+            raise JaxnnError(f"{bad}: it is not a version-{SWEEP_VERSION} {SWEEP_FORMAT} file{hint}")
+        missing = sorted(set(SWEEP_SCHEMA) - set(meta))
+        extra = sorted(set(meta) - set(SWEEP_SCHEMA))
+        if missing or extra:
+            raise JaxnnError(
+                f"{bad}: its metadata {'lacks ' + ', '.join(missing) if missing else 'has unknown keys ' + ', '.join(extra)}"
+            )
+        for k, kind in SWEEP_SCHEMA.items():
+            if not isinstance(meta[k], kind) or isinstance(meta[k], bool):
+                raise JaxnnError(f"{bad}: its metadata entry {k!r} has the wrong type ({type(meta[k]).__name__})")
+        epoch = meta["epoch"]
+        if epoch < 0 or meta["n_params"] != len(p_like):
+            raise JaxnnError(f"{bad}: its epoch or its number of arrays does not fit this sweep")
+        seconds = meta["seconds"]
+        if len(seconds) != epoch + 1 or not all(
+            isinstance(t, (int, float)) and not isinstance(t, bool) for t in seconds
+        ):
+            raise JaxnnError(f"{bad}: its epoch times do not match its epoch")
+        saved = meta["config"]
+        if saved != config:
+            diff = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
+            raise JaxnnError(
+                f"{path} was written by a sweep with different settings ({', '.join(diff)}): resume with the "
+                "same settings, or delete the checkpoint to start afresh"
+            )
+        networks = len(config["configs"])
+        names = {f"params/{i}": a for i, a in enumerate(p_like)}
+        opt_names = {f"opt/{i}": a for i, a in enumerate(o_like)}
+        allowed = {"__jaxnn__", "diverged", "correct", *names, *opt_names}
+        if monitor_training_cost:
+            allowed.add("training_cost")
+        z.only(allowed)
+
+        def read(n, a):
+            return z.array(n, np.shape(a), kinds=np.asarray(a).dtype.kind, dtype=np.asarray(a).dtype, finite=False)
+
+        leaves = [read(n, a) for n, a in names.items()]
+        opt = [read(n, a) for n, a in opt_names.items()]
+        diverged = z.array("diverged", (networks,), kinds="i", dtype=np.int64)
+        if np.any(diverged < -1) or np.any(diverged > epoch):
+            raise JaxnnError(f"{bad}: its divergence epochs are out of range")
+        if not _finite_or_diverged(leaves, diverged):
+            raise JaxnnError(f"{bad}: a network not marked diverged has NaN or infinite parameters")
+        evaluating = config.get("evaluating", False)
+        correct = z.array("correct", (epoch + 1 if evaluating else 0, networks), kinds="i", dtype=np.int64)
+        cost = None
+        if monitor_training_cost:
+            cost = z.array("training_cost", (epoch + 1, networks), dtype=np.float64, finite=False)
+    params = jax.tree_util.tree_unflatten(p_def, leaves)
+    opt_state = jax.tree_util.tree_unflatten(o_def, opt)
+    return params, opt_state, epoch, correct, cost, [float(t) for t in seconds], diverged
+
+
+__all__ = ["load_checkpoint", "load_sweep_checkpoint", "save_checkpoint", "save_sweep_checkpoint"]

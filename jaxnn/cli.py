@@ -11,12 +11,15 @@ answers at once.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import os
 import re
 import shlex
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -115,6 +118,7 @@ _EXAMPLES = {
   jaxnn sweep --cost cross-entropy --eta 0.5 --lmbda 0,1e-4,1e-3,0.1 --seeds 0,1,2 --epochs 10
   jaxnn sweep --eta 0.1,0.5,2.5 --p-dropout 0,0.2 --train-size 10000 --epochs 3
   jaxnn sweep --layers "conv(20,5) softmax(10)" --eta 0.03,0.1 --train-size 5000 --epochs 1
+  jaxnn sweep --seeds 0,1,2 --epochs 30 --checkpoint sweep.ckpt --resume   # go on after an interruption
   jaxnn sweep --seeds 0,1,2,3 --distributed --coordinator 10.0.0.1:1234 --num-processes 2 --process-id 0""",
     "evaluate": """Examples:
   jaxnn evaluate model.npz                      # on the test data of the dataset it was trained on
@@ -321,6 +325,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write the accuracies per network and epoch as JSON, which 'jaxnn explore' draws as a heat map",
     )
+    w.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PATH",
+        help="write every network's state after every epoch (process 0), so that an interrupted sweep can go on with --resume",
+    )
+    w.add_argument("--resume", action="store_true", help="go on from --checkpoint if it exists, bit for bit")
     w.add_argument(
         "--distributed",
         action="store_true",
@@ -585,10 +596,10 @@ def _checkpoint_epoch(path):
         return None
 
 
-def _resume_hint(args) -> str:
+def _resume_hint(args, verb: str = "train") -> str:
     argv = list(args.argv)
     if not args.checkpoint:
-        return "nothing was saved; to be able to go on after an interruption, train with --checkpoint PATH"
+        return f"nothing was saved; to be able to go on after an interruption, {verb} with --checkpoint PATH"
     epoch = _checkpoint_epoch(args.checkpoint)
     if epoch is None:
         return f"no epoch had finished, so {args.checkpoint} holds nothing to resume; start again"
@@ -684,13 +695,19 @@ def _sweep(args) -> int:
         distributed.init(args.coordinator, args.num_processes, args.process_id)
     elif args.coordinator or args.num_processes is not None or args.process_id is not None:
         raise JaxnnError("--coordinator, --num-processes and --process-id go with --distributed: add it")
+    if args.resume and not args.checkpoint:
+        raise JaxnnError("--resume goes on from a checkpoint: pass --checkpoint PATH too")
     writer = distributed.is_writer()
     if writer:
-        outputs = [(f, p) for f, p in (("--save", args.save), ("--json", args.json)) if p is not None]
+        outputs = [
+            (f, p) for f, p in (("--save", args.save), ("--json", args.json), ("--checkpoint", args.checkpoint)) if p
+        ]
+        seen: dict = {}
         for flag, path in outputs:
-            _check_output(flag, path, False)
-        if len(outputs) == 2 and Path(args.save).resolve() == Path(args.json).resolve():
-            raise JaxnnError("--save and --json both write the same file: give each its own")
+            resolved = _check_output(flag, path, False).resolve()
+            if resolved in seen:
+                raise JaxnnError(f"{seen[resolved]} and {flag} both write {path}: give each its own file")
+            seen[resolved] = flag
     data = datasets.load(args.dataset)
     training = _training_split(args, data)
     if args.layers is not None:
@@ -705,21 +722,26 @@ def _sweep(args) -> int:
             output_activation=args.output_activation,
             regularizer=args.regularizer,
         )
-    result = jaxnn.sweep(
-        model,
-        training,
-        args.epochs,
-        args.mini_batch_size,
-        args.eta,
-        seeds=args.seeds,
-        lmbda=args.lmbda,
-        p_dropout=args.p_dropout,
-        evaluation_data=getattr(data, args.evaluate_on),
-        gradient=args.gradient,
-        momentum=args.momentum,
-        show_progress=not args.no_progress and writer,
-        **options,
-    )
+    try:
+        result = jaxnn.sweep(
+            model,
+            training,
+            args.epochs,
+            args.mini_batch_size,
+            args.eta,
+            seeds=args.seeds,
+            lmbda=args.lmbda,
+            p_dropout=args.p_dropout,
+            evaluation_data=getattr(data, args.evaluate_on),
+            gradient=args.gradient,
+            momentum=args.momentum,
+            show_progress=not args.no_progress and writer,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+            **options,
+        )
+    except KeyboardInterrupt:
+        raise _Interrupted(_resume_hint(args, "sweep")) from None
     if not writer:  # process 0 reports for all
         return 0
     print(
@@ -803,9 +825,97 @@ class _Interrupted(KeyboardInterrupt):
     """Ctrl-C, with what was kept and how to go on."""
 
 
+class _CtrlC:
+    """Ctrl-C for a training command run as the process's own command: it stops at once.
+
+    Python runs its SIGINT handler (which raises KeyboardInterrupt) only between bytecodes of the
+    main thread, so on its own a Ctrl-C waits for the compiled epoch in flight to end, and one that
+    lands in a ``__del__`` or a callback is printed as "Exception ignored" and lost, while
+    training goes on. Here SIGINT is blocked in the main thread before JAX starts its threads, so
+    that every thread started later leaves it to one waiting thread, which raises
+    KeyboardInterrupt in the main thread: the usual path (a message naming the checkpoint and how
+    to resume, exit status 130) runs. A watchdog started at the first Ctrl-C ends the process
+    itself, with the same message, if it is still running `GRACE` seconds later or at a second
+    Ctrl-C, after any file being written is complete (`_files.WRITING`).
+    """
+
+    GRACE = 3.0
+
+    def __init__(self, message):
+        self.message = message
+        self.lock = threading.Lock()
+        self.started = False
+        self.simulated = 0
+        self.again = threading.Event()
+        self.said = False
+
+    def install(self) -> bool:
+        if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+            return False
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return False  # ignored (a background job) or handled by the caller: leave it so
+        # a thread started before this one (none in the command line) may still take a SIGINT:
+        # then Python runs this handler in the main thread
+        signal.signal(signal.SIGINT, self._handler)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        threading.Thread(target=self._wait, name="jaxnn-ctrl-c", daemon=True).start()
+        return True
+
+    def _handler(self, signum, frame):
+        with self.lock:
+            simulated = self.simulated > 0
+            self.simulated -= simulated
+        if not simulated:
+            self._interrupted()
+        raise KeyboardInterrupt
+
+    def _wait(self) -> None:
+        while True:
+            signal.sigwait({signal.SIGINT})
+            if self._interrupted():
+                with self.lock:
+                    self.simulated += 1
+                _thread.interrupt_main(signal.SIGINT)
+
+    def _interrupted(self) -> bool:
+        """Counts a Ctrl-C: the first starts the watchdog (True), a second ends the process now."""
+        with self.lock:
+            first, self.started = not self.started, True
+        if first:
+            threading.Thread(target=self._watchdog, name="jaxnn-ctrl-c-watchdog", daemon=True).start()
+        else:
+            self.again.set()
+        return first
+
+    def _watchdog(self) -> None:
+        self.again.wait(self.GRACE)
+        files = sys.modules.get("jaxnn._files")
+        if files is not None:
+            files.EXITING.set()
+            files.WRITING.acquire(timeout=60)  # a file being written is finished (or given up) first
+        self.exit()
+
+    def exit(self) -> None:
+        with self.lock:
+            if not self.said:
+                self.said = True
+                try:
+                    text = self.message()
+                except Exception:  # noqa: BLE001 - the exit must not fail on the message
+                    text = ""
+                print(f"jaxnn: interrupted{'; ' + text if text else ''}", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    ctrl_c = None
+    if argv is None and args.command in ("train", "sweep"):  # the process's own training command
+        ctrl_c = _CtrlC(lambda: _resume_hint(args, args.command))
+        ctrl_c.install()
     try:
         commands = {"train": _train, "sweep": _sweep, "evaluate": _evaluate, "summary": _summary, "list": _list}
         commands["explore"] = _explore
@@ -825,6 +935,9 @@ def main(argv=None) -> int:
         return 1
     except KeyboardInterrupt as exc:
         hint = str(exc) if isinstance(exc, _Interrupted) else ""
+        if ctrl_c is not None:
+            ctrl_c.message = lambda: hint
+            ctrl_c.exit()
         print(f"jaxnn: interrupted{'; ' + hint if hint else ''}", file=sys.stderr)
         if argv is None:  # the process's own command: exit now, not after the computation in flight ends
             sys.stdout.flush()

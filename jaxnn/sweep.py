@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import jax
@@ -33,6 +34,7 @@ import numpy as np
 from jaxnn import distributed, memory, optim, progress, sharding, validation
 from jaxnn._files import atomic_write
 from jaxnn._setup import setup
+from jaxnn.checkpoint import load_sweep_checkpoint, save_sweep_checkpoint
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import initializers
 from jaxnn.net import Network, init_network, net_metrics
@@ -228,6 +230,32 @@ def _fingerprint(configs, s, epochs) -> np.ndarray:
     return np.frombuffer(h.digest(), np.uint8)
 
 
+def _checkpoint_config(configs, s, init: str, momentum: float, monitor_training_cost: bool) -> dict:
+    """What a sweep checkpoint must agree with before a sweep resumes from it (JSON-able)."""
+    x, y = np.asarray(s.x), np.asarray(s.y)
+    h = hashlib.blake2b(np.ascontiguousarray(x[:: max(1, len(x) // 1000)]).tobytes(), digest_size=16)
+    h.update(np.ascontiguousarray(y).tobytes())
+    if s.evaluation is not None:
+        ex, ey = (np.asarray(a) for a in s.evaluation)
+        h.update(np.ascontiguousarray(ex[:: max(1, len(ex) // 1000)]).tobytes() + np.ascontiguousarray(ey).tobytes())
+    return {
+        "configs": [dict(c) for c in configs],
+        "network": s.describe(),
+        "n": int(len(x)),
+        "data": h.hexdigest(),
+        "mini_batch_size": s.mini_batch_size,
+        "gradient": s.gradient,
+        "init": init,
+        "momentum": momentum,
+        "dtype": str(np.dtype(s.dtype)),
+        "evaluating": s.evaluation is not None,
+        "shuffle": s.shuffle,
+        "last_batch": s.last_batch,
+        "lmbda_scale": s.lmbda_scale,
+        "monitor_training_cost": bool(monitor_training_cost),
+    }
+
+
 def sweep(
     sizes,
     training_data,
@@ -254,6 +282,8 @@ def sweep(
     dtype=jnp.float32,
     show_progress: bool = False,
     devices=None,
+    checkpoint=None,
+    resume: bool = False,
 ) -> SweepResult:
     """Trains every combination of ``seeds`` × ``eta`` × ``lmbda`` × ``p_dropout`` at once.
 
@@ -273,6 +303,14 @@ def sweep(
     ``sweep`` with the same arguments, trains its share of the networks, and ends with the same
     complete result (see docs/distributed.md).
 
+    ``checkpoint`` names a file written atomically after every epoch with every network's
+    parameters and optimizer state, the accuracies so far and the divergence marks (process 0
+    writes it, on a file system every process reads). An existing file is refused unless
+    ``resume`` is set; with ``resume``, the sweep goes on from the checkpoint's epoch and ends with
+    exactly the result of an uninterrupted sweep (each epoch's keys depend only on the seed and the
+    epoch number). The checkpoint must come from a sweep with the same settings and data; a
+    larger ``epochs`` extends it.
+
     Speed: the networks of one seed share each mini-batch, so their first layers become one wide
     matrix product; sweeping η, λ or p for a few seeds is where a sweep wins (about 2× the
     throughput of one-by-one runs for 16–64 networks on a 2-core CPU). Every extra seed is an
@@ -283,6 +321,15 @@ def sweep(
     """
     net = sizes if isinstance(sizes, Network) else None
     epochs = positive_int(epochs, "epochs", minimum=0)
+    if checkpoint is not None:
+        validation.writable_file(checkpoint, "checkpoint")
+        if not resume and Path(checkpoint).exists():  # never overwrite another sweep's progress unasked
+            raise JaxnnError(
+                f"the checkpoint {checkpoint} already exists: pass resume=True to continue that sweep, or delete "
+                "it (or pick another path) to start afresh"
+            )
+    elif resume:
+        raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
     seeds = [positive_int(s, "seed", minimum=0) for s in validation.seeds(seeds)]
     etas = _values(eta, "eta", allow_zero=False)
     lmbdas = _values(lmbda, "lmbda")
@@ -367,6 +414,32 @@ def sweep(
     # the devices as the compiled epoch returns it, so the second epoch reuses the first's program.
     state = _split((params, opt_state), groups)
     hp_grouped = _split(hp, groups)
+    correct, tcost, seconds = [], [], []
+    diverged = np.full(len(configs), -1)
+    start_epoch = 0
+    if checkpoint is not None:
+        config = _checkpoint_config(configs, s, init, momentum, monitor_training_cost)
+        if resume and distributed.process_count() > 1:
+            distributed.barrier("jaxnn.sweep resume")  # process 0 has finished writing before any process reads
+        if resume and Path(checkpoint).is_file():
+            p, o, done, c, tc, seconds, diverged = load_sweep_checkpoint(
+                checkpoint,
+                params_like=state[0],
+                opt_state_like=state[1],
+                config=config,
+                monitor_training_cost=monitor_training_cost,
+            )
+            if done + 1 > epochs:
+                raise JaxnnError(
+                    f"{checkpoint} holds {done + 1} epochs, more than epochs={epochs}: pass epochs={done + 1} or more"
+                )
+            state = jax.tree_util.tree_map(jnp.asarray, (p, o))
+            correct, tcost = list(c), ([] if tc is None else list(tc))
+            start_epoch = done + 1
+        if distributed.process_count() > 1:
+            distributed.agree(
+                start_epoch, f"the epoch to resume from (is {checkpoint} on a file system they all read?)"
+            )
     evaluation = s.evaluation
     if mesh is not None:
         grouped = sharding.networks_over_devices(grouped, mesh, axis)
@@ -389,13 +462,11 @@ def sweep(
     if s.evaluation is not None:  # network2 scales the penalty by the evaluated set's size
         ex = s.evaluation[0]
         eval_reg_scale = jnp.asarray([s.reg_scale(c["lmbda"], len(ex)) for c in configs], dtype)
-    correct, tcost, seconds = [], [], []
-    diverged = np.full(len(configs), -1)
     all_finite = jax.vmap(lambda p: jnp.all(jnp.stack([jnp.isfinite(a).all() for a in jax.tree_util.tree_leaves(p)])))
     finite = jax.jit(lambda grouped_params: all_finite(_flat(grouped_params)))  # one flag per network
-    bar = progress.bar(epochs, f"sweep of {len(configs)}", enabled=show_progress)
+    bar = progress.bar(epochs - start_epoch, f"sweep of {len(configs)}", enabled=show_progress)
     try:
-        for j in range(epochs):
+        for j in range(start_epoch, epochs):
             start = time.perf_counter()
             ekeys = jax.vmap(lambda k: epoch_key(k, j))(shuffle_keys)
             state = run_epoch(state, ekeys, x, y, hp_grouped)
@@ -409,6 +480,20 @@ def sweep(
             if monitor_training_cost:
                 tc, _ = measure_all(state[0], (x, y), hp["reg_scale"])
                 tcost.append(distributed.fetch(tc))
+            if checkpoint is not None:
+                saved = distributed.fetch(state)  # every process takes part; process 0 writes
+                if distributed.is_writer():
+                    save_sweep_checkpoint(
+                        checkpoint,
+                        params=saved[0],
+                        opt_state=saved[1],
+                        epoch=j,
+                        correct=correct,
+                        training_cost=tcost if monitor_training_cost else None,
+                        seconds=seconds,
+                        diverged=diverged,
+                        config=config,
+                    )
             bar.update()
     finally:
         bar.close()

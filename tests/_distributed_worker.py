@@ -49,10 +49,20 @@ if mode == "kill":
         jaxnn.sgd(P0, train, 1, 20, 0.5, data_parallel=True, **DP)
     sys.exit(0)
 
-# 8 of the book's chapter 3 networks: 4 seeds (data orders) x 2 learning rates
-result = jaxnn.sweep(
-    [784, 30, 10], train, 2, 10, [0.5, 3.0], seeds=[0, 1, 2, 3], cost="cross-entropy", lmbda=1.0, evaluation_data=val
-)
+# 8 of the book's chapter 3 networks: 4 seeds (data orders) x 2 learning rates. The distributed
+# processes stop after epoch 1 with a checkpoint; the test then starts both again ("resume"), and
+# they go on to epoch 2 from it: the result must equal the lone process's two epochs.
+SWEEP = dict(seeds=[0, 1, 2, 3], cost="cross-entropy", lmbda=1.0, evaluation_data=val)
+if mode == "resume":
+    result = jaxnn.sweep([784, 30, 10], train, 2, 10, [0.5, 3.0], checkpoint=out / "sweep.ckpt", resume=True, **SWEEP)
+    arrays = {"sweep_correct": result.evaluation_correct, "epochs": np.asarray(len(result.seconds))}
+    for i, leaf in enumerate(jax.tree_util.tree_leaves(distributed.fetch(result.params))):
+        arrays[f"sweep_{i}"] = leaf
+    np.savez(out / f"{mode}_{me}.npz", **arrays)
+    mark(f"DONE {me}")
+    sys.exit(0)
+epochs, ckpt = (2, None) if mode == "reference" else (1, out / "sweep.ckpt")
+result = jaxnn.sweep([784, 30, 10], train, epochs, 10, [0.5, 3.0], checkpoint=ckpt, **SWEEP)
 mark("sweep")
 ckpt = out / "dp.ckpt"
 params, history = jaxnn.sgd(P0, train, 2, 20, 0.5, data_parallel=mode != "reference", checkpoint=ckpt, **DP)

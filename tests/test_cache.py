@@ -42,6 +42,32 @@ def test_compiled_programs_are_cached_in_the_user_cache_folder(tmp_path):
     assert _run(tmp_path, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0") == [str(folder), "0.0", str(2**30)]
     entries = [p for p in folder.iterdir() if p.is_file()]
     assert entries, "no compiled program was written to the cache"
+    # A program without its access-time file (a process killed between the two writes, or a run
+    # without the size cap) made JAX warn at every later write; jaxnn removes it when it starts.
+    programs = sorted(folder.glob("*-cache"))
+    assert programs and all(p.with_name(p.name[:-6] + "-atime").exists() for p in programs)
+    programs[0].with_name(programs[0].name[:-6] + "-atime").unlink()
+    (folder / "jit_orphan-0123-cache").write_bytes(b"truncated")
+    assert _run(tmp_path, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")[0] == str(folder)  # no warning: see _run
+    assert not (folder / "jit_orphan-0123-cache").exists()
+    again = sorted(folder.glob("*-cache"))
+    assert again == programs and all(p.with_name(p.name[:-6] + "-atime").exists() for p in again)  # rewritten
+
+
+def test_repair_removes_only_programs_without_their_access_time(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / f"jit_{name}-cache").write_bytes(b"program")
+    (tmp_path / "jit_a-atime").write_bytes(b"12345678")
+    (tmp_path / "jit_d-atime").write_bytes(
+        b"12345678"
+    )  # an access time alone is harmless: JAX reads it only for a program
+    assert _cache.repair(tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".lockfile") == [
+        "jit_a-atime",
+        "jit_a-cache",
+        "jit_d-atime",
+    ]
+    assert _cache.repair(tmp_path) == 0
 
 
 def test_the_opt_out_changes_nothing(monkeypatch, tmp_path):

@@ -28,6 +28,14 @@ SCRIPT = textwrap.dedent("""
         params = jaxnn.init_params(jax.random.key(0), [784, 20, 10])
         trained, h = jaxnn.sgd(params, train, epochs, 1, 0.05, key=7, cost="cross-entropy", momentum=0.5,
                                p_dropout=0.2, lmbda=1.0, evaluation_data=evaluation, **resume)
+    elif kind == "sweep":  # 2 seeds x 2 etas, momentum and dropout: every network's state is restored
+        train = jaxnn.Split(d.training.x[:3000], d.training.y[:3000])
+        r = jaxnn.sweep([784, 20, 10], train, epochs, 1, [0.05, 0.1], seeds=[0, 1], lmbda=1.0, p_dropout=0.2,
+                        momentum=0.5, cost="cross-entropy", evaluation_data=evaluation, monitor_training_cost=True,
+                        **resume)
+        np.savez(sys.argv[3], *[np.asarray(l) for l in jax.tree_util.tree_leaves(r.params)],
+                 correct=r.evaluation_correct, cost=r.training_cost, epochs=np.arange(len(r.seconds)))
+        sys.exit()
     else:  # a conv net with dropout, L2 and momentum, shuffled: every piece of state a resume must restore
         train = jaxnn.Split(d.training.x[:4000], d.training.y[:4000])
         net = jaxnn.conv_net([jaxnn.ConvPool(6, 5, activation="relu"), jaxnn.FullyConnected(30, p_dropout=0.2),
@@ -55,7 +63,7 @@ def _epoch_in(checkpoint):
         return -1
 
 
-@pytest.mark.parametrize("kind", ["mlp", "conv"])
+@pytest.mark.parametrize("kind", ["mlp", "conv", "sweep"])
 def test_sigkill_mid_training_then_resume_is_bit_for_bit(tmp_path, kind):
     reference = tmp_path / "reference.npz"
     assert _run(tmp_path, "-", reference, kind=kind).wait(timeout=600) == 0

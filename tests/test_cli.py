@@ -1,6 +1,8 @@
 import json
+import signal
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -569,3 +571,73 @@ def test_progress_on_a_terminal_without_tqdm_redraws_one_line(monkeypatch, capsy
         frames.startswith("\rtraining [........................] 0/2")
         and "\rtraining [############............] 1/2" in frames
     )
+
+
+def test_ctrl_c_in_a_sweep_keeps_its_checkpoint_and_the_printed_resume_ends_as_one_sweep(tmp_path, capsys):
+    import signal
+    import time
+
+    ckpt = tmp_path / "sweep.ckpt"
+    grid = ["--sizes", "784,10,10", "--train-size", "200", "--eta", "0.5,1", "--seeds", "0,1"]
+    argv = ["sweep", *grid, "--epochs", "10000", "--checkpoint", str(ckpt)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxnn", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ckpt.exists(), "no checkpoint was written"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "jaxnn: interrupted; the checkpoint" in err
+    held = int(err.split("holds epoch ")[1].split(";")[0])
+    command = err.split("go on with:\n  ")[1].strip()
+    assert command == "jaxnn " + " ".join(argv) + " --resume"
+    resumed = command.split()[1:]
+    resumed[resumed.index("--epochs") + 1] = str(held + 2)
+    assert main(resumed + ["--no-progress"]) == 0
+    table = capsys.readouterr().out.splitlines()[1:]
+    # the same grid swept without a break gives the same table, to the last digit
+    assert main(["sweep", *grid, "--epochs", str(held + 2), "--no-progress"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == table and len(table) == 4
+    assert main(["sweep", *grid, "--resume"]) == 2
+    assert "--resume goes on from a checkpoint: pass --checkpoint PATH too" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_the_process_even_when_the_interrupt_is_swallowed(tmp_path):
+    # A KeyboardInterrupt that lands in a __del__ or a callback is printed as "Exception ignored"
+    # and lost; a long compiled epoch delays it. The command line's Ctrl-C watchdog ends the
+    # process anyway, with the message, status 130 and no temporary file (a write in progress ends first).
+    script = tmp_path / "swallow.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import sys, time
+        from jaxnn import cli  # as in the command line, before numpy or JAX start their threads
+        ctrl_c = cli._CtrlC(lambda: "the checkpoint x holds epoch 3")
+        assert ctrl_c.install()
+        from jaxnn._files import atomic_write
+        ready = False
+        while True:
+            try:
+                if not ready:
+                    ready = print("ready", flush=True) or True
+                atomic_write({str(tmp_path / "out.bin")!r}, lambda f: (time.sleep(0.05), f.write(b"x" * 1000)))
+            except KeyboardInterrupt:
+                print("swallowed", flush=True)  # as if training went on
+        """)
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "swallowed" in out and err.strip() == "jaxnn: interrupted; the checkpoint x holds epoch 3"
+    assert (tmp_path / "out.bin").read_bytes() == b"x" * 1000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left behind

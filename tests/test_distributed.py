@@ -91,8 +91,17 @@ def runs(tmp_path_factory):
     outputs = _finish(procs)
     for p, text in zip(procs, outputs):
         assert p.returncode == 0, text[-3000:]
+    # every process has exited; new ones go on from the distributed sweep's checkpoint of epoch 1
+    procs = _start("resume", dist)
+    for p, text in zip(procs, _finish(procs)):
+        assert p.returncode == 0, text[-3000:]
     load = lambda path: dict(np.load(path))  # noqa: E731
-    return dist, load(dist / "distributed_0.npz"), load(dist / "distributed_1.npz"), load(ref / "reference_0.npz")
+    resumed = [load(dist / f"resume_{i}.npz") for i in (0, 1)]
+    p0, p1 = load(dist / "distributed_0.npz"), load(dist / "distributed_1.npz")
+    for run, r in ((p0, resumed[0]), (p1, resumed[1])):  # the sweep's first epoch, then its resumed end
+        run["first_correct"] = run.pop("sweep_correct")
+        run.update({k: v for k, v in r.items() if k.startswith("sweep") or k == "epochs"})
+    return dist, p0, p1, load(ref / "reference_0.npz")
 
 
 def _leaves(run, name):
@@ -110,8 +119,13 @@ def _max_diff(a, b):
     return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b))
 
 
-def test_sweep_over_two_processes_equals_one_process(runs):
+def test_sweep_over_two_processes_restarted_from_its_checkpoint_equals_one_process(runs):
     folder, p0, p1, ref = runs
+    # epoch 1 over two processes, as the lone process's first epoch
+    assert (
+        p0["first_correct"][:, 0].tolist() == p1["first_correct"][:, 0].tolist() == ref["sweep_correct"][:, 0].tolist()
+    )
+    assert int(p0["epochs"]) == 2  # the restarted processes went on from the checkpoint to epoch 2
     assert int(p0["processes"]) == 2 and int(ref["processes"]) == 1
     assert int(p0["mesh_devices"]) == 4 and int(p0["mesh_processes"]) == 2  # the 4 seeds over both processes
     assert int(ref["mesh_devices"]) == 4
@@ -124,8 +138,8 @@ def test_sweep_over_two_processes_equals_one_process(runs):
     )  # of 200 (chance: 20): they learned, so the comparison means something
     # only process 0 wrote the file, and it holds the result
     assert bool(p0["saved"]) and not bool(p1["saved"])
-    saved = np.load(folder / "sweep.npz")
-    assert saved["evaluation_correct"].tolist() == p0["sweep_correct"].tolist()
+    saved = np.load(folder / "sweep.npz")  # the first run's result, of one epoch
+    assert saved["evaluation_correct"].tolist() == p0["first_correct"].tolist()
     assert [p for p in folder.iterdir() if p.name.startswith(".")] == []  # no temporary file left over
 
 

@@ -19,6 +19,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import chex
 import jax
 import numpy as np
 import pytest
@@ -308,7 +309,27 @@ def _checkpoint_bytes():
     return path.read_bytes()
 
 
-MODEL, CKPT = _model_bytes(), _checkpoint_bytes()
+# a sweep of 2 networks in one seed group, the second diverged (NaN) in epoch 0
+SWEEP_P = jax.tree_util.tree_map(lambda a: np.stack([np.asarray(a), np.full(a.shape, np.nan, a.dtype)])[None], P)
+SWEEP_CONFIG = {"configs": [{"eta": 1.0}, {"eta": 1e30}], "evaluating": True}
+
+
+def _sweep_checkpoint_bytes():
+    path = checkpoint.save_sweep_checkpoint(
+        TMP / "valid-sweep.ckpt",
+        params=SWEEP_P,
+        opt_state=None,
+        epoch=0,
+        correct=[[3, 0]],
+        training_cost=[[0.5, np.nan]],
+        seconds=[0.1],
+        diverged=[-1, 0],
+        config=SWEEP_CONFIG,
+    )
+    return path.read_bytes()
+
+
+MODEL, CKPT, SWEEP_CKPT = _model_bytes(), _checkpoint_bytes(), _sweep_checkpoint_bytes()
 
 
 @st.composite
@@ -329,9 +350,31 @@ def _load_checkpoint(path):
     return checkpoint.load_checkpoint(path, params_like=P, opt_state_like=None, config={"a": 1})
 
 
+def _load_sweep_checkpoint(path):
+    loaded = checkpoint.load_sweep_checkpoint(
+        path, params_like=SWEEP_P, opt_state_like=None, config=SWEEP_CONFIG, monitor_training_cost=True
+    )
+    if isinstance(loaded, tuple):  # whatever loads is consistent: non-finite networks are marked diverged
+        params, _, epoch, correct, _, seconds, diverged = loaded
+        for i in range(2):
+            net = [np.asarray(a)[0, i] for a in jax.tree_util.tree_leaves(params)]
+            assert all(np.isfinite(a).all() for a in net) or 0 <= diverged[i] <= epoch
+        assert correct.shape == (epoch + 1, 2) and len(seconds) == epoch + 1
+    return loaded
+
+
+def test_a_valid_sweep_checkpoint_loads_as_written():
+    path = TMP / "sweep-roundtrip.ckpt"
+    path.write_bytes(SWEEP_CKPT)
+    params, _, epoch, correct, cost, seconds, diverged = _load_sweep_checkpoint(path)
+    chex.assert_trees_all_equal(params, SWEEP_P)  # NaN equals NaN here: the diverged network is kept as it was
+    assert (epoch, correct.tolist(), seconds, diverged.tolist()) == (0, [[3, 0]], [0.1], [-1, 0])
+    assert cost[0, 0] == 0.5 and np.isnan(cost[0, 1])
+
+
 @SETTINGS
-@given(model=damaged(MODEL), ckpt=damaged(CKPT))
-def test_damaged_model_and_checkpoint_files(model, ckpt):
+@given(model=damaged(MODEL), ckpt=damaged(CKPT), sweep_ckpt=damaged(SWEEP_CKPT))
+def test_damaged_model_and_checkpoint_files(model, ckpt, sweep_ckpt):
     path = TMP / "damaged.npz"
     path.write_bytes(model)
     loaded = expect_clear_error(lambda: jaxnn.load_model(path))
@@ -341,6 +384,8 @@ def test_damaged_model_and_checkpoint_files(model, ckpt):
         assert all(np.isfinite(a).all() for a in jax.tree_util.tree_leaves(params))
     path.write_bytes(ckpt)
     expect_clear_error(lambda: _load_checkpoint(path))
+    path.write_bytes(sweep_ckpt)
+    expect_clear_error(lambda: _load_sweep_checkpoint(path))
 
 
 json_values = st.recursive(
@@ -366,7 +411,7 @@ def _npz(path, arrays_, meta):
         json_values,
         st.fixed_dictionaries(
             {
-                "format": st.sampled_from(["jaxnn-model", "jaxnn-checkpoint", "x"]),
+                "format": st.sampled_from(["jaxnn-model", "jaxnn-checkpoint", "jaxnn-sweep-checkpoint", "x"]),
                 "version": st.one_of(st.just(1), json_values),
             },
             optional={
@@ -374,7 +419,8 @@ def _npz(path, arrays_, meta):
                 "epoch": json_values,
                 "eta": json_values,
                 "history": json_values,
-                "config": st.one_of(st.just({"a": 1}), json_values),
+                "config": st.one_of(st.just({"a": 1}), st.just(SWEEP_CONFIG), json_values),
+                "seconds": st.one_of(st.just([0.1]), json_values),
                 "n_params": json_values,
                 "best": json_values,
                 "since_best": json_values,
@@ -383,7 +429,9 @@ def _npz(path, arrays_, meta):
         ),
     ),
     members=st.dictionaries(
-        st.sampled_from(["layer0/w", "layer0/b", "params/0", "params/1", "key", "evil"]), arrays(), max_size=4
+        st.sampled_from(["layer0/w", "layer0/b", "params/0", "params/1", "key", "diverged", "correct", "evil"]),
+        arrays(),
+        max_size=4,
     ),
 )
 def test_hostile_npz_files(meta, members):
@@ -393,6 +441,7 @@ def test_hostile_npz_files(meta, members):
     if isinstance(loaded, tuple):
         assert jaxnn.sizes_of(loaded[0]) == loaded[1]["sizes"]
     expect_clear_error(lambda: _load_checkpoint(path))
+    expect_clear_error(lambda: _load_sweep_checkpoint(path))
 
 
 @SETTINGS
@@ -467,6 +516,7 @@ def test_random_zips_with_duplicate_names_and_byte_orders(members, meta):
         assert all(a.dtype.isnative and np.isfinite(a).all() for a in jax.tree_util.tree_leaves(params))
         assert jaxnn.predict(params, np.ones((1, 3), np.float32)).shape == (1,)
     expect_clear_error(lambda: _load_checkpoint(path))
+    expect_clear_error(lambda: _load_sweep_checkpoint(path))
     expect_clear_error(lambda: modelfile.load_network2(path))
 
 

@@ -1,7 +1,9 @@
 import importlib
 
 import chex
+import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import jaxnn
@@ -80,3 +82,70 @@ def test_sweep_in_chunks_equals_the_same_runs_one_by_one(small, monkeypatch):
         alone, h = jaxnn.sgd(params, train, 2, 10, c["eta"], key=k_sgd, **kw)
         chex.assert_trees_all_close(res.network(i), alone, rtol=1e-9, atol=1e-11)
         assert res.evaluation_correct[i].tolist() == h.evaluation_correct
+
+
+# -- checkpoints: a sweep stopped after any epoch goes on to exactly the uninterrupted result
+
+
+def _assert_same(a, b):
+    chex.assert_trees_all_equal(a.params, b.params)  # identical, not merely close
+    np.testing.assert_array_equal(a.evaluation_correct, b.evaluation_correct)
+    np.testing.assert_array_equal(a.diverged, b.diverged)
+    assert len(a.seconds) == len(b.seconds)
+
+
+def test_sweep_resumed_from_its_checkpoint_equals_one_sweep(small, tmp_path):
+    train, val = small
+    kw = dict(seeds=[0, 1], lmbda=[0.0, 1.0], momentum=0.5, evaluation_data=val, monitor_training_cost=True)
+    whole = jaxnn.sweep([784, 8, 10], train, 3, 10, 0.5, **kw)
+    ckpt = tmp_path / "sweep.ckpt"
+    first = jaxnn.sweep([784, 8, 10], train, 1, 10, 0.5, checkpoint=ckpt, **kw)
+    assert first.evaluation_correct.shape == (4, 1)
+    resumed = jaxnn.sweep([784, 8, 10], train, 3, 10, 0.5, checkpoint=ckpt, resume=True, **kw)
+    _assert_same(whole, resumed)
+    np.testing.assert_array_equal(whole.training_cost, resumed.training_cost)
+    # the checkpoint now holds all 3 epochs: resuming again trains nothing and returns the same result
+    again = jaxnn.sweep([784, 8, 10], train, 3, 10, 0.5, checkpoint=ckpt, resume=True, **kw)
+    _assert_same(whole, again)
+    assert again.seconds == resumed.seconds
+
+
+def test_a_diverged_network_stays_marked_through_a_resume(small, tmp_path):
+    train, val = small
+    kw = dict(seeds=[0], evaluation_data=val, activation="relu")
+    whole = jaxnn.sweep([784, 8, 10], train, 3, 10, [0.5, 1e30], **kw)
+    assert whole.diverged.tolist() == [-1, 0]  # η = 10³⁰ diverges in epoch 0
+    ckpt = tmp_path / "sweep.ckpt"
+    jaxnn.sweep([784, 8, 10], train, 2, 10, [0.5, 1e30], checkpoint=ckpt, **kw)
+    resumed = jaxnn.sweep([784, 8, 10], train, 3, 10, [0.5, 1e30], checkpoint=ckpt, resume=True, **kw)
+    _assert_same(whole, resumed)
+    assert "diverged" in resumed.table()
+
+
+def test_sweep_checkpoint_refusals(small, tmp_path):
+    train, val = small
+    ckpt = tmp_path / "sweep.ckpt"
+    with pytest.raises(jaxnn.JaxnnError, match="resume=True needs checkpoint=PATH"):
+        jaxnn.sweep([784, 5, 10], train, 1, 10, 0.5, resume=True)
+    jaxnn.sweep([784, 5, 10], train, 2, 10, [0.5, 1.0], checkpoint=ckpt)
+    before = ckpt.read_bytes()
+    with pytest.raises(jaxnn.JaxnnError, match="already exists: pass resume=True"):
+        jaxnn.sweep([784, 5, 10], train, 1, 10, [0.5, 1.0], checkpoint=ckpt)
+    with pytest.raises(jaxnn.JaxnnError, match=r"different settings \(configs\)"):
+        jaxnn.sweep([784, 5, 10], train, 3, 10, [0.5, 2.0], checkpoint=ckpt, resume=True)
+    with pytest.raises(jaxnn.JaxnnError, match=r"different settings \(data\)"):
+        other = jaxnn.Split(train.x[::-1], train.y[::-1])
+        jaxnn.sweep([784, 5, 10], other, 3, 10, [0.5, 1.0], checkpoint=ckpt, resume=True)
+    with pytest.raises(jaxnn.JaxnnError, match=r"holds 2 epochs, more than epochs=1: pass epochs=2"):
+        jaxnn.sweep([784, 5, 10], train, 1, 10, [0.5, 1.0], checkpoint=ckpt, resume=True)
+    assert ckpt.read_bytes() == before  # nothing refused touched it
+    run = tmp_path / "run.ckpt"  # a single run's checkpoint is named as such
+    jaxnn.sgd(jaxnn.init_params(jax.random.key(0), [784, 5, 10]), train, 1, 10, 0.5, key=0, checkpoint=run)
+    with pytest.raises(jaxnn.JaxnnError, match="checkpoint of one run: resume it with jaxnn.sgd"):
+        jaxnn.sweep([784, 5, 10], train, 2, 10, [0.5, 1.0], checkpoint=run, resume=True)
+    ckpt.write_bytes(before[:200])
+    with pytest.raises(jaxnn.JaxnnError, match="truncated or corrupt"):
+        jaxnn.sweep([784, 5, 10], train, 3, 10, [0.5, 1.0], checkpoint=ckpt, resume=True)
+    ckpt.unlink()  # resume with no file yet starts afresh, as jaxnn.sgd does
+    fresh = jaxnn.sweep([784, 5, 10], train, 1, 10, [0.5, 1.0], checkpoint=ckpt, resume=True)
+    assert len(fresh.seconds) == 1 and ckpt.is_file()
