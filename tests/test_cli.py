@@ -8,6 +8,13 @@ import pytest
 
 from jaxnn.cli import main
 
+#: Runs ``python -m jaxnn ARGS`` with SIGINT as a terminal's foreground job has it, whatever this
+#: test process inherited (a job started in the background ignores SIGINT, and its children too).
+TERMINAL_JAXNN = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'jaxnn'; runpy.run_module('jaxnn', run_name='__main__', alter_sys=True)"
+)
+
 
 def test_train_save_evaluate(tmp_path, capsys):
     model = tmp_path / "m.npz"
@@ -522,7 +529,10 @@ def test_ctrl_c_keeps_the_checkpoint_says_how_to_resume_and_exits_130(tmp_path, 
     ckpt = tmp_path / "run.ckpt"
     argv = ["train", "--sizes", "784,10,10", "--train-size", "200", "--epochs", "10000", "--checkpoint", str(ckpt)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jaxnn", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", TERMINAL_JAXNN, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -581,7 +591,10 @@ def test_ctrl_c_in_a_sweep_keeps_its_checkpoint_and_the_printed_resume_ends_as_o
     grid = ["--sizes", "784,10,10", "--train-size", "200", "--eta", "0.5,1", "--seeds", "0,1"]
     argv = ["sweep", *grid, "--epochs", "10000", "--checkpoint", str(ckpt)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jaxnn", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", TERMINAL_JAXNN, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -615,7 +628,8 @@ def test_ctrl_c_ends_the_process_even_when_the_interrupt_is_swallowed(tmp_path):
     script = tmp_path / "swallow.py"
     script.write_text(
         textwrap.dedent(f"""
-        import sys, time
+        import signal, sys, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever was inherited
         from jaxnn import cli  # as in the command line, before numpy or JAX start their threads
         ctrl_c = cli._CtrlC(lambda: "the checkpoint x holds epoch 3")
         assert ctrl_c.install()
@@ -630,7 +644,12 @@ def test_ctrl_c_ends_the_process_even_when_the_interrupt_is_swallowed(tmp_path):
                 print("swallowed", flush=True)  # as if training went on
         """)
     )
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGINT)

@@ -454,6 +454,12 @@ def test_two_processes_writing_the_same_model_at_once_last_writer_wins_whole(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
+TERMINAL_JAXNN = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'jaxnn'; runpy.run_module('jaxnn', run_name='__main__', alter_sys=True)"
+)
+
+
 def test_ctrl_c_in_the_cli_exits_130_in_one_line_and_leaves_no_partial_file(tmp_path):
     """SIGINT mid-training without --checkpoint: exit status 130, one "jaxnn: interrupted" line
     that says how to keep progress next time, no traceback, no half-written model.
@@ -461,7 +467,8 @@ def test_ctrl_c_in_the_cli_exits_130_in_one_line_and_leaves_no_partial_file(tmp_
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
     argv = ["train", "--sizes", "784,10", "--epochs", "100000", "--train-size", "500", "--eta", "0.5"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jaxnn", *argv, "--save", str(tmp_path / "m.npz"), "--no-progress"],
+        # SIGINT as a terminal's foreground job has it, whatever this process inherited
+        [sys.executable, "-c", TERMINAL_JAXNN, *argv, "--save", str(tmp_path / "m.npz"), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
     try:
