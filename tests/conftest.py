@@ -1,9 +1,21 @@
-"""Test settings: float64 everywhere, so that gradient paths can be compared to 1e-10."""
+"""Test settings: float64 everywhere, so that gradient paths can be compared to 1e-10.
 
+Compiled programs are shared by the whole run: every process (the pytest-xdist workers, and the
+scripts, notebooks and command lines the tests start) uses one persistent compilation cache in
+a temporary folder, so a program that several processes compile is compiled once. It is never
+the user's own cache (tests/test_cache.py tests that one on its own, in its own folder).
+"""
+
+import atexit
 import os
+import shutil
+import tempfile
 
-# No persistent compilation cache in the user's home from the tests (tests/test_cache.py tests it on its own).
-os.environ.setdefault("JAXNN_NO_COMPILATION_CACHE", "1")
+if not os.environ.get("JAXNN_TEST_CACHE"):  # the first pytest process of the run: it owns the folder
+    os.environ["JAXNN_TEST_CACHE"] = tempfile.mkdtemp(prefix="jaxnn-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["JAXNN_TEST_CACHE"], ignore_errors=True)
+os.environ["JAXNN_CACHE"] = os.environ["JAXNN_TEST_CACHE"]
+os.environ.pop("JAXNN_NO_COMPILATION_CACHE", None)
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

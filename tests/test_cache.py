@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import jax
+import pytest
 
 from jaxnn import _cache
 
@@ -54,6 +55,15 @@ def test_compiled_programs_are_cached_in_the_user_cache_folder(tmp_path):
     assert again == programs and all(p.with_name(p.name[:-6] + "-atime").exists() for p in again)  # rewritten
 
 
+@pytest.fixture
+def no_folder_chosen():
+    """As in a process where nothing chose a cache folder yet (the test run shares one: conftest.py)."""
+    before = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    yield
+    jax.config.update("jax_compilation_cache_dir", before)
+
+
 def test_repair_removes_only_programs_without_their_access_time(tmp_path):
     for name in ("a", "b", "c"):
         (tmp_path / f"jit_{name}-cache").write_bytes(b"program")
@@ -70,7 +80,7 @@ def test_repair_removes_only_programs_without_their_access_time(tmp_path):
     assert _cache.repair(tmp_path) == 0
 
 
-def test_the_opt_out_changes_nothing(monkeypatch, tmp_path):
+def test_the_opt_out_changes_nothing(monkeypatch, tmp_path, no_folder_chosen):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     for value in ("1", "yes"):
         monkeypatch.setenv(_cache.OPT_OUT, value)
@@ -79,7 +89,7 @@ def test_the_opt_out_changes_nothing(monkeypatch, tmp_path):
     assert not (tmp_path / "jaxnn").exists()
 
 
-def test_without_filelock_the_cache_stays_off(monkeypatch, tmp_path):
+def test_without_filelock_the_cache_stays_off(monkeypatch, tmp_path, no_folder_chosen):
     # JAX needs filelock for the size cap and refuses every entry without it; jaxnn leaves the cache
     # off rather than run it unbounded or warn at every compile
     monkeypatch.delenv(_cache.OPT_OUT, raising=False)
