@@ -32,6 +32,22 @@ FORMAT = "jaxnn-checkpoint"
 VERSION = 2
 
 
+def check_path(checkpoint, resume: bool, what: str = "run") -> None:
+    """Before training: ``checkpoint`` can be written, an existing one is continued only with
+    ``resume`` (another ``what``'s progress is never overwritten unasked), and ``resume`` needs a path."""
+    from jaxnn.validation import writable_file
+
+    if checkpoint is not None:
+        writable_file(checkpoint, "checkpoint")
+        if not resume and Path(checkpoint).exists():
+            raise JaxnnError(
+                f"the checkpoint {checkpoint} already exists: pass resume=True to continue that {what}, or delete "
+                "it (or pick another path) to start afresh"
+            )
+    elif resume:
+        raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
+
+
 def save_checkpoint(
     path,
     *,

@@ -34,7 +34,7 @@ import numpy as np
 from jaxnn import distributed, memory, optim, progress, sharding, validation
 from jaxnn._files import atomic_write
 from jaxnn._setup import setup
-from jaxnn.checkpoint import load_sweep_checkpoint, save_sweep_checkpoint
+from jaxnn.checkpoint import check_path, load_sweep_checkpoint, save_sweep_checkpoint
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import initializers
 from jaxnn.net import Network, init_network, net_metrics
@@ -321,15 +321,7 @@ def sweep(
     """
     net = sizes if isinstance(sizes, Network) else None
     epochs = positive_int(epochs, "epochs", minimum=0)
-    if checkpoint is not None:
-        validation.writable_file(checkpoint, "checkpoint")
-        if not resume and Path(checkpoint).exists():  # never overwrite another sweep's progress unasked
-            raise JaxnnError(
-                f"the checkpoint {checkpoint} already exists: pass resume=True to continue that sweep, or delete "
-                "it (or pick another path) to start afresh"
-            )
-    elif resume:
-        raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
+    check_path(checkpoint, resume, "sweep")
     seeds = [positive_int(s, "seed", minimum=0) for s in validation.seeds(seeds)]
     etas = _values(eta, "eta", allow_zero=False)
     lmbdas = _values(lmbda, "lmbda")

@@ -26,7 +26,7 @@ import numpy as np
 from jaxnn import distributed, memory, optim, progress
 from jaxnn._setup import Setup, setup
 from jaxnn.backprop import GRADIENTS
-from jaxnn.checkpoint import load_checkpoint, save_checkpoint
+from jaxnn.checkpoint import check_path, load_checkpoint, save_checkpoint
 from jaxnn.errors import JaxnnError
 from jaxnn.history import History
 from jaxnn.layers import make_layer, with_weights_first
@@ -38,7 +38,6 @@ from jaxnn.validation import (
     positive_float,
     positive_int,
     prng_key,
-    writable_file,
 )
 
 #: Mini-batches gathered together by [`epoch_body`][jaxnn.training.epoch_body] (``gather_steps``): 100 mini-batches of
@@ -532,15 +531,7 @@ def sgd(
     p_dropout = s.p_dropouts[0]
     choice(on_divergence, ("stop", "revert"), "on_divergence policy")
     optional_callable(callback, "callback")
-    if checkpoint is not None:
-        writable_file(checkpoint, "checkpoint")
-        if not resume and Path(checkpoint).exists():  # never overwrite another run's progress unasked
-            raise JaxnnError(
-                f"the checkpoint {checkpoint} already exists: pass resume=True to continue that run, or delete "
-                "it (or pick another path) to start afresh"
-            )
-    elif resume:
-        raise JaxnnError("resume=True needs checkpoint=PATH: the file to resume from")
+    check_path(checkpoint, resume)
     if optimizer is not None and not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
         raise JaxnnError("optimizer must be an optax.GradientTransformation, e.g. optax.adam(1e-3)")
     if optimizer is not None and momentum:
