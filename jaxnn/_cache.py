@@ -37,9 +37,11 @@ from typing import Optional
 
 import jax
 
-#: Programs that took at least this long to compile are cached (JAX's own default is 1 s,
-#: which leaves out the MLP's epoch programs on a fast machine).
-MIN_COMPILE_SECONDS = 0.1
+#: Programs that took at least this long to compile are cached. JAX's own default is 1 s, which
+#: leaves out the MLP's epoch programs; 0 keeps every program, the small ones a training run starts
+#: with too (drawing the weights, the optimizer's state: about 20 for one `sgd` run), since reading
+#: one back costs less than compiling it.
+MIN_COMPILE_SECONDS = 0.0
 #: The cache's size limit in bytes; JAX evicts the least recently used programs beyond it.
 MAX_BYTES = 2**30
 #: The opt-out: set it to 1 to leave JAX's compilation cache as JAX configures it.

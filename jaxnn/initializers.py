@@ -12,6 +12,7 @@ from typing import Callable, List, NamedTuple, Sequence
 import jax
 import jax.numpy as jnp
 
+from jaxnn import _cache
 from jaxnn.registry import Registry
 from jaxnn.validation import check_sizes, float_dtype, prng_key, sizes_of
 
@@ -33,6 +34,10 @@ class Initializer(NamedTuple):
 
 
 initializers: Registry[Initializer] = Registry("initializer", Initializer)
+
+# Drawing the weights compiles JAX's random programs: the compilation cache must be on before
+# (jaxnn.net turns it on too, for networks built before any weights are drawn).
+_cache.enable()
 
 
 def _normal_layer(weight_scale: Callable[[int], float], by_n_out: bool = False):
