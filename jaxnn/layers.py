@@ -348,33 +348,65 @@ def with_weights_first(layer: Layer) -> Layer:
 # -- ConvPool: network3's ConvPoolLayer
 
 
-def _patches(x, kh: int, kw: int):
-    """im2col: (m, c, H, W) -> (m, c, kh·kw, H−kh+1, W−kw+1), entry [n, c, u·kw+v, i, j] = x[n, c, i+u, j+v].
+def _patch_matrix(x, kh: int, kw: int):
+    """im2col as one matrix: (m, c, H, W) -> (c·kh·kw, m·h·w) with h = H−kh+1, w = W−kw+1; row
+    (c, u, v) and column (n, i, j) hold x[n, c, i+u, j+v].
 
-    Built from kh·kw strided slices, so XLA fuses it; the convolutions below are then one
-    matrix product each, which on CPU beats ``lax.conv_general_dilated`` several times over
-    for network3's small filters and mini-batches (``benchmarks/conv_speed.py``).
+    Built from kh·kw strided slices of x with its first two axes swapped, so XLA fuses it into
+    one copy. With the filters flattened to (f, c·kh·kw), the convolution is one plain matrix
+    product, and its filter gradient another, against the same matrix: on a CPU this beats
+    ``lax.conv_general_dilated`` several times over for network3's small filters and
+    mini-batches, and it needs no transposed copy of the patches (``benchmarks/conv_speed.py``;
+    docs/performance.md, "The conv net's epoch").
     """
-    h, w = x.shape[2] - kh + 1, x.shape[3] - kw + 1
-    return jnp.stack([x[:, :, u : u + h, v : v + w] for u in range(kh) for v in range(kw)], axis=2)
+    m, c, hh, ww = x.shape
+    h, w = hh - kh + 1, ww - kw + 1
+    xt = jnp.swapaxes(x, 0, 1)  # (c, m, H, W)
+    cols = jnp.stack([xt[:, :, u : u + h, v : v + w] for u in range(kh) for v in range(kw)], axis=1)
+    return cols.reshape(c * kh * kw, m * h * w)
+
+
+def _conv_fm(x, w):
+    """The valid convolution with its output as (f, m, h, w), and the patch matrix it used."""
+    f, c, kh, kw = w.shape
+    patches = _patch_matrix(x, kh, kw)
+    z = w.reshape(f, c * kh * kw) @ patches
+    return z.reshape(f, x.shape[0], x.shape[2] - kh + 1, x.shape[3] - kw + 1), patches
+
+
+def _filter_grad_fm(patches, delta_fm, w_shape):
+    """∂C/∂w from the patch matrix and δ as (f, m, h, w): one product, δ (f, m·h·w) by patchesᵀ."""
+    return (delta_fm.reshape(delta_fm.shape[0], -1) @ patches.T).reshape(w_shape)
+
+
+def _input_grad_fm(delta_fm, w):
+    """∂C/∂x as (m, c, H, W) from δ as (f, m, h, w): col2im of wᵀδ (see `conv_input_grad`)."""
+    f, c, kh, kw = w.shape
+    _, m, h, wd = delta_fm.shape
+    # rows (u, v, c): each filter tap's block of rows is one contiguous (c, m, h, w) array
+    wt = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, f)
+    cols = (wt @ delta_fm.reshape(f, -1)).reshape(kh * kw, c, m, h, wd)
+    out = jnp.zeros((c, m, h + kh - 1, wd + kw - 1), delta_fm.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            out = out.at[:, :, u : u + h, v : v + wd].add(cols[u * kw + v])
+    return jnp.swapaxes(out, 0, 1)
 
 
 def conv_valid(x, w):
     """Valid 2-D cross-correlation over channels: (m, c, H, W) ⋆ (f, c, k, k) -> (m, f, H−k+1, W−k+1),
 
-    z[n,f,i,j] = Σ_{c,u,v} x[n,c,i+u,j+v] w[f,c,u,v], as one product of the im2col patches
-    with the flattened filters.
+    z[n,f,i,j] = Σ_{c,u,v} x[n,c,i+u,j+v] w[f,c,u,v], as one product of the flattened filters
+    with the im2col patch matrix.
     """
-    f, c, kh, kw = w.shape
-    return jnp.einsum("ncpij,fcp->nfij", _patches(x, kh, kw), w.reshape(f, c, kh * kw))
+    return jnp.swapaxes(_conv_fm(x, w)[0], 0, 1)
 
 
 def conv_filter_grad(x, delta):
     """∂C/∂w[f,c,u,v] = Σ_{n,i,j} δ[n,f,i,j] x[n,c,i+u,j+v]: x's patches contracted with δ over
     the batch and the output positions, giving (f, c, k, k)."""
     kh, kw = x.shape[2] - delta.shape[2] + 1, x.shape[3] - delta.shape[3] + 1
-    g = jnp.einsum("ncpij,nfij->fcp", _patches(x, kh, kw), delta)
-    return g.reshape(delta.shape[1], x.shape[1], kh, kw)
+    return _filter_grad_fm(_patch_matrix(x, kh, kw), jnp.swapaxes(delta, 0, 1), (delta.shape[1], x.shape[1], kh, kw))
 
 
 def conv_input_grad(delta, w):
@@ -382,14 +414,7 @@ def conv_input_grad(delta, w):
     (the transpose of im2col, "col2im"). Each filter tap (u, v) contributes δ·w[:, :, u, v],
     summed over f, to the input window that the tap reads, shifted by (u, v); the k² shifted
     products are added into an (m, c, H, W) array."""
-    f, c, kh, kw = w.shape
-    m, _, h, wd = delta.shape
-    cols = jnp.einsum("nfij,fcp->pncij", delta, w.reshape(f, c, kh * kw))
-    out = jnp.zeros((m, c, h + kh - 1, wd + kw - 1), delta.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            out = out.at[:, :, u : u + h, v : v + wd].add(cols[u * kw + v])
-    return out
+    return _input_grad_fm(jnp.swapaxes(delta, 0, 1), w)
 
 
 def _windows(z, p: int):
@@ -401,11 +426,29 @@ def _windows(z, p: int):
     return z.transpose(0, 1, 2, 4, 3, 5).reshape(m, f, hp, wp, p * p)
 
 
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _pooled(z, p: int):
+    return jnp.max(_windows(z, p), axis=-1)
+
+
+@_pooled.defjvp
+def _pooled_jvp(p: int, primals, tangents):
+    # d(max) is the tangent at the window's (first) maximum: the same routing as
+    # max_pool_backward, so jax.grad through a ConvPool layer equals the hand-written backward
+    # even on ties, and costs what it does (JAX's own rule for max shares the gradient among
+    # tied entries, counting them with extra reductions over every window).
+    (z,), (t,) = primals, tangents
+    win = _windows(z, p)
+    pick = jax.nn.one_hot(jnp.argmax(win, axis=-1), p * p, dtype=t.dtype)
+    return jnp.max(win, axis=-1), jnp.sum(pick * _windows(t, p), axis=-1)
+
+
 def max_pool(z, p: int):
     """Max-pooling over non-overlapping p×p windows: ``(pooled, argmax)``, where argmax is
-    the position of each window's maximum in row-major order (the first one on a tie)."""
-    win = _windows(z, p)
-    return jnp.max(win, axis=-1), jnp.argmax(win, axis=-1)
+    the position of each window's maximum in row-major order (the first one on a tie).
+    Differentiated (``jax.grad``, ``jax.jvp``), the pooled output passes each window's
+    gradient to that position alone, as `max_pool_backward` does."""
+    return _pooled(z, p), jnp.argmax(_windows(z, p), axis=-1)
 
 
 def max_pool_backward(g, argmax, p: int, z_shape):
@@ -474,19 +517,21 @@ def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
         if x.ndim != 4:
             raise JaxnnError(f"a conv_pool layer takes a batch of images (m, c, h, w), got shape {x.shape}")
         xm = _apply_mult(x, mult)
-        pooled, argmax = max_pool(conv_valid(xm, params["w"]), p)
-        u = pooled + params["b"][None, :, None, None]
+        # filters first, (f, m, h, w), inside the layer: the products then need no transposed
+        # copies (see _patch_matrix); only the small pooled output is swapped back to (m, f, ...)
+        z, patches = _conv_fm(xm, params["w"])
+        pooled, argmax = max_pool(z, p)
+        u = pooled + params["b"][:, None, None, None]
         y = act.fn(u)
-        return y, (xm, mult, argmax, u, y)
+        return jnp.swapaxes(y, 0, 1), (patches, mult, argmax, u, y, z.shape)
 
     def backward(params, cache, g):
-        xm, mult, argmax, u, y = cache
+        patches, mult, argmax, u, y, z_shape = cache
         w = params["w"]
-        z_shape = (xm.shape[0], f, xm.shape[2] - k + 1, xm.shape[3] - k + 1)
-        delta_u = act.vjp(u, y, g)  # through the activation
+        delta_u = act.vjp(u, y, jnp.swapaxes(g, 0, 1))  # through the activation, as (f, m, hp, wp)
         delta_z = max_pool_backward(delta_u, argmax, p, z_shape)  # through the max-pool
-        grads = {"w": conv_filter_grad(xm, delta_z), "b": jnp.sum(delta_u, axis=(0, 2, 3))}
-        return grads, _apply_mult(conv_input_grad(delta_z, w), mult)
+        grads = {"w": _filter_grad_fm(patches, delta_z, w.shape), "b": jnp.sum(delta_u, axis=(1, 2, 3))}
+        return grads, _apply_mult(_input_grad_fm(delta_z, w), mult)
 
     return Layer(
         name="conv_pool",

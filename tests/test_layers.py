@@ -212,6 +212,23 @@ def test_max_pool_routes_delta_to_the_argmax():
     assert int(arg[0, 0, 0, 0]) == 0
 
 
+def test_max_pool_differentiates_as_its_hand_written_backward_even_on_ties():
+    """jax.grad and jax.jvp through max_pool route each window's gradient to the position of its
+    first maximum, as max_pool_backward does (JAX's own rule for max would split it among ties)."""
+    z = jnp.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0], [4.0, 4.0, 0.0, 0.0], [4.0, 4.0, 0.0, 0.0]])[None, None]
+    g = jnp.array([[10.0, 20.0], [30.0, 40.0]])[None, None]
+    grad = jax.grad(lambda z: jnp.sum(max_pool(z, 2)[0] * g))(z)
+    _, arg = max_pool(z, 2)
+    np.testing.assert_array_equal(grad, max_pool_backward(g, arg, 2, z.shape))
+    expected = np.zeros((4, 4))
+    expected[0, 1], expected[0, 2], expected[2, 0], expected[2, 2] = 10, 20, 30, 40
+    np.testing.assert_array_equal(grad[0, 0], expected)
+    t = jnp.arange(16.0).reshape(z.shape)
+    pooled, tangent = jax.jvp(lambda z: max_pool(z, 2)[0], (z,), (t,))
+    np.testing.assert_array_equal(pooled[0, 0], [[3.0, 3.0], [4.0, 0.0]])
+    np.testing.assert_array_equal(tangent[0, 0], [[1.0, 2.0], [8.0, 10.0]])
+
+
 def _naive_conv_pool(x, w, b, p, fn):
     """ConvPool by explicit loops in NumPy: valid correlation, max-pool, bias, activation."""
     m, c, h, wd = x.shape
