@@ -10,6 +10,8 @@ Usage, from the repository root::
     python benchmarks/run_all.py            # everything: about 6-10 minutes on 2 cores
     python benchmarks/run_all.py --quick    # a rough version in about 2-3 minutes
     python benchmarks/run_all.py --json-dir results/   # also each script's figures as JSON
+    python benchmarks/run_all.py --variants  # also where the time goes: epoch_speed.py's variants
+                                             # and conv_profile.py after conv_speed.py
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--quick", action="store_true", help="each script's quick, rough mode")
     ap.add_argument(
-        "--variants", action="store_true", help="also epoch_speed.py's variants (where the time of one epoch goes)"
+        "--variants",
+        action="store_true",
+        help="also where the time goes: epoch_speed.py's variants, and conv_profile.py (one conv-net step, operation by operation)",
     )
     ap.add_argument("--json-dir", help="write each script's figures to DIR/<script>.json (all but conv_speed.py)")
     args = ap.parse_args(argv)
@@ -38,11 +42,15 @@ def main(argv=None) -> int:
         os.makedirs(args.json_dir, exist_ok=True)
     walls, failed = [], []
     start_all = time.perf_counter()
-    for script in SCRIPTS:
-        cmd = [sys.executable, os.path.join(HERE, script)] + (["--quick"] if args.quick else [])
+    scripts = list(SCRIPTS)
+    if args.variants:
+        scripts.insert(scripts.index("conv_speed.py") + 1, "conv_profile.py")
+    for script in scripts:
+        quick = ["--quick"] if script != "conv_profile.py" else ["--batches", "50"]
+        cmd = [sys.executable, os.path.join(HERE, script)] + (quick if args.quick else [])
         if args.variants and script == "epoch_speed.py":
             cmd.append("--variants")
-        if args.json_dir and script != "conv_speed.py":
+        if args.json_dir and script not in ("conv_speed.py", "conv_profile.py"):
             cmd += ["--json", os.path.join(args.json_dir, script.replace(".py", ".json"))]
         print(f"\n# {script}\n", flush=True)
         start = time.perf_counter()
