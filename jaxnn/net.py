@@ -55,7 +55,8 @@ from jaxnn.validation import (
 
 # JAX's persistent compilation cache in ~/.cache/jaxnn/xla (opt out: JAXNN_NO_COMPILATION_CACHE=1).
 # Every module that compiles a network imports this one (and jaxnn.initializers, which draws
-# the weights, does the same), so the cache is set before the first compilation, and `import jaxnn` alone (which imports no JAX) leaves JAX's settings alone.
+# the weights, does the same), so the cache is set before the first compilation, and
+# `import jaxnn` alone (which imports no JAX) leaves JAX's settings alone.
 _cache.enable()
 
 Shape = Tuple[int, ...]
