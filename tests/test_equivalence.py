@@ -47,20 +47,31 @@ def _combinations():
 COMBINATIONS = _combinations()
 
 
+def _one_hot(labels, n):
+    """One-hot rows, in NumPy: every random problem has its own shapes, and each new shape
+    would compile JAX's eager operations again."""
+    return jnp.asarray(np.eye(n)[np.asarray(labels)])
+
+
 def _random_problem(seed, out_act, positive_bias=False):
     """A random architecture (1-4 hidden layers, random widths) and a random batch, float64.
 
-    ``positive_bias`` keeps ReLU units alive, so that their gradients are not all zero.
+    The weights are drawn as network2's default initializer draws them, N(0, 1/n_in) and biases
+    N(0, 1), by NumPy: jaxnn.init_params would compile a program for every random architecture
+    (its own draws are tested in tests/test_determinism.py). ``positive_bias`` keeps ReLU units
+    alive, so that their gradients are not all zero.
     """
     rng = np.random.default_rng(seed)
     sizes = [int(rng.integers(2, 7)) for _ in range(int(rng.integers(3, 7)))]
-    params = jaxnn.init_params(jax.random.key(seed), sizes, "default", dtype=jnp.float64)
-    if positive_bias:
-        params = [{"w": p["w"], "b": jnp.abs(p["b"]) + 0.5} for p in params]
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        w = rng.normal(size=(n_out, n_in)) / np.sqrt(n_in)
+        b = rng.normal(size=n_out)
+        params.append({"w": jnp.asarray(w), "b": jnp.asarray(np.abs(b) + 0.5 if positive_bias else b)})
     m = int(rng.integers(1, 6))
     x = jnp.asarray(rng.normal(size=(m, sizes[0])))
     if out_act == "softmax" or rng.random() < 0.5:
-        y = jax.nn.one_hot(rng.integers(0, sizes[-1], m), sizes[-1], dtype=jnp.float64)
+        y = _one_hot(rng.integers(0, sizes[-1], m), sizes[-1])
     else:
         y = jnp.asarray(rng.uniform(0.05, 0.95, size=(m, sizes[-1])))
     return params, x, y
@@ -72,14 +83,14 @@ def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed):
     params, x, y = _random_problem(seed + 10 * COMBINATIONS.index((hidden, out, cost)), out, "relu" in (hidden, out))
     net = _net(params, hidden, out, cost)
     if cost == "log-likelihood" and out != "softmax":
-        y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
+        y = _one_hot(np.argmax(y, 1), y.shape[1])
     # one compiled program per case: eager dispatch would compile every op for every new shape
     reference, matrix, per_example = jax.jit(lambda p, x, y: [f(net, p, x, y) for f in PATHS])(params, x, y)
     chex.assert_tree_all_finite(reference)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
     # and the gradient is not trivially zero
-    assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree_util.tree_leaves(reference)) > 1e-8
+    assert max(float(np.max(np.abs(g))) for g in jax.tree_util.tree_leaves(reference)) > 1e-8
 
 
 @pytest.mark.parametrize("hidden,out,cost", COMBINATIONS[::3], ids=["-".join(c) for c in COMBINATIONS[::3]])
@@ -87,7 +98,7 @@ def test_loss_passes_finite_difference_check(hidden, out, cost):
     params, x, y = _random_problem(7, out, "relu" in (hidden, out))
     net = _net(params, hidden, out, cost)
     if cost == "log-likelihood":
-        y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
+        y = _one_hot(np.argmax(y, 1), y.shape[1])
     check_grads(
         jax.jit(lambda p: net_loss(net, p, x, y)), (params,), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5
     )
@@ -204,7 +215,7 @@ def test_regularized_gradient_equals_jax_grad(regularizer, cost):
     params, x, y = _random_problem(11, out)
     net = _net(params, "tanh", out, cost, regularizer)
     if cost == "log-likelihood":
-        y = jax.nn.one_hot(jnp.argmax(y, 1), y.shape[1], dtype=y.dtype)
+        y = _one_hot(np.argmax(y, 1), y.shape[1])
     reg_scale = 0.37  # λ/n
     reference, matrix, per_example = jax.jit(lambda p, x, y: [f(net, p, x, y, reg_scale) for f in PATHS])(params, x, y)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
