@@ -6,13 +6,11 @@ the book's orientation (z = w·a + b, so with rows as examples, z = a @ w.T + b)
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Callable, List, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from jaxnn import _cache
 from jaxnn.registry import Registry
@@ -42,21 +40,11 @@ initializers: Registry[Initializer] = Registry("initializer", Initializer)
 _cache.enable()
 
 
-def standard_normal(key, shape, dtype):
-    """``jax.random.normal``, drawn the same inside a compiled program as on its own.
-
-    The barrier keeps a following scale (``* 1/√n``) from fusing into the draw's last step,
-    which would round some weights differently from the draw made eagerly (jaxnn draws all of a
-    network's weights in one compiled program, see `init_params`).
-    """
-    return lax.optimization_barrier(jax.random.normal(key, shape, dtype))
-
-
 def _normal_layer(weight_scale: Callable[[int], float], by_n_out: bool = False):
     def layer(key, n_in, n_out, dtype=jnp.float32):
         kw, kb = jax.random.split(key)
         scale = 1.0 / math.sqrt(n_out) if by_n_out else weight_scale(n_in)
-        w = standard_normal(kw, (n_out, n_in), dtype) * jnp.asarray(scale, dtype)
+        w = jax.random.normal(kw, (n_out, n_in), dtype) * jnp.asarray(scale, dtype)
         b = jax.random.normal(kb, (n_out,), dtype)
         return {"w": w, "b": b}
 
@@ -111,14 +99,7 @@ def init_params(key, sizes: Sequence[int], initializer="default", dtype=jnp.floa
     from jaxnn.memory import check_parameters_fit
 
     check_parameters_fit(sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:])), dtype, f"layers of sizes {sizes}")
-    return _draw(prng_key(key), init, tuple(sizes), dtype)
-
-
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _draw(key, init, sizes, dtype):
-    # one compiled program per (initializer, sizes, dtype), not one per layer shape and
-    # operation: drawing [784, 30, 10] compiles in about half the time, to the same numbers
-    keys = jax.random.split(key, len(sizes) - 1)
+    keys = jax.random.split(prng_key(key), len(sizes) - 1)
     return [init.layer(k, n_in, n_out, dtype) for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:])]
 
 
@@ -131,6 +112,5 @@ __all__ = [
     "large",
     "network3",
     "sizes_of",
-    "standard_normal",
     "zeros",
 ]

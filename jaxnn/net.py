@@ -24,7 +24,6 @@ one-hot rows.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import jax
@@ -246,13 +245,8 @@ def check_network(net, components: Optional[dict] = None) -> Network:
 def init_network(key, net: Network, dtype=jnp.float32) -> Params:
     """Draws every layer's parameters (one key per layer, split from ``key``)."""
     check_network(net)
-    return _draw(prng_key(key), net, float_dtype(dtype))
-
-
-@functools.partial(jax.jit, static_argnums=(1, 2))
-def _draw(key, net: Network, dtype) -> Params:
-    # one compiled program per network and dtype (see jaxnn.initializers._draw)
-    keys = jax.random.split(key, len(net.layers))
+    dtype = float_dtype(dtype)
+    keys = jax.random.split(prng_key(key), len(net.layers))
     return [layer.init(k, shape, dtype)[0] for layer, k, shape in zip(net.layers, keys, net.shapes)]
 
 
