@@ -90,31 +90,3 @@ def test_checkpoint_records_the_key_implementation(tmp_path):
 
         meta = json.loads(z["__jaxnn__"].tobytes())
         assert meta["key_impl"] == "threefry2x32" and z["key"].dtype == np.uint32 and z["key"].shape == (2,)
-
-
-def test_weights_drawn_in_one_program_equal_each_draw_made_on_its_own():
-    """init_params and init_network draw a whole network in one compiled program; the numbers
-    are those of each layer's jax.random.normal made eagerly and then scaled, bit for bit."""
-    key = validation.prng_key(3)
-    for sizes, init, scale in [
-        ([784, 30, 10], "default", lambda n_in, n_out: 1 / np.sqrt(n_in)),
-        ([7, 5, 4, 2], "network3", lambda n_in, n_out: 1 / np.sqrt(n_out)),
-        ([784, 10], "large", lambda n_in, n_out: 1.0),
-    ]:
-        for dtype in (jnp.float32, jnp.float64):
-            expected = []
-            for k, n_in, n_out in zip(jax.random.split(key, len(sizes) - 1), sizes[:-1], sizes[1:]):
-                kw, kb = jax.random.split(k)
-                w = jax.random.normal(kw, (n_out, n_in), dtype) * jnp.asarray(scale(n_in, n_out), dtype)
-                expected.append({"w": w, "b": jax.random.normal(kb, (n_out,), dtype)})
-            chex.assert_trees_all_equal(jaxnn.init_params(key, sizes, init, dtype=dtype), expected)
-    # a conv layer: N(0, 1/(f·k²/p²)) filters, N(0, 1) biases
-    net = jaxnn.network(
-        [("conv_pool", {"filters": 4, "filter_size": 5}), ("softmax", {"n_out": 10})], in_shape=(1, 12, 12)
-    )
-    kw, kb = jax.random.split(jax.random.split(key, 2)[0])
-    got = jaxnn.init_network(key, net)[0]
-    chex.assert_trees_all_equal(
-        got["w"], jax.random.normal(kw, (4, 1, 5, 5), jnp.float32) * jnp.asarray(1 / np.sqrt(4 * 25 / 4), jnp.float32)
-    )
-    chex.assert_trees_all_equal(got["b"], jax.random.normal(kb, (4,), jnp.float32))

@@ -57,8 +57,8 @@ def _random_problem(seed, out_act, positive_bias=False):
     """A random architecture (1-4 hidden layers, random widths) and a random batch, float64.
 
     The weights are drawn as network2's default initializer draws them, N(0, 1/n_in) and biases
-    N(0, 1), by NumPy: jaxnn.init_params would compile a program for every random architecture
-    (its own draws are tested in tests/test_determinism.py). ``positive_bias`` keeps ReLU units
+    N(0, 1), by NumPy: jaxnn.init_params would compile its random draws for every new layer
+    shape (its own draws are tested in tests/test_determinism.py). ``positive_bias`` keeps ReLU units
     alive, so that their gradients are not all zero.
     """
     rng = np.random.default_rng(seed)
