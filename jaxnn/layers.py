@@ -33,6 +33,7 @@ from jaxnn.activations import get as _activation_get
 from jaxnn.activations import softmax as _softmax_activation
 from jaxnn.errors import JaxnnError
 from jaxnn.initializers import initializers as _initializers
+from jaxnn.initializers import normal as _normal
 from jaxnn.registry import Registry
 from jaxnn.validation import choice, positive_float, positive_int
 
@@ -508,8 +509,8 @@ def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
         kw, kb = jax.random.split(key)
         n_out = f * k * k / (p * p)
         params = {
-            "w": jax.random.normal(kw, (f, in_shape[0], k, k), dtype) * jnp.asarray(1.0 / math.sqrt(n_out), dtype),
-            "b": jax.random.normal(kb, (f,), dtype),
+            "w": _normal(kw, (f, in_shape[0], k, k), dtype, 1.0 / math.sqrt(n_out)),
+            "b": _normal(kb, (f,), dtype),
         }
         return params, shape
 

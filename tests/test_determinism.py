@@ -3,6 +3,7 @@ global PRNG setting, or the gradient path (see docs/reliability.md for what is n
 
 import contextlib
 import dataclasses
+import importlib
 
 import chex
 import jax
@@ -59,6 +60,47 @@ def test_integer_seeds_are_pinned_to_threefry_whatever_the_global_default():
     chex.assert_trees_all_equal(jaxnn.init_params(explicit, [6, 5, 3]), jaxnn.init_params(1, [6, 5, 3]))
     raw = jax.random.key_data(explicit)  # an old-style uint32 key is the same key
     chex.assert_trees_all_equal(jaxnn.init_params(raw, [6, 5, 3]), jaxnn.init_params(1, [6, 5, 3]))
+
+
+def _bits(a):
+    return np.asarray(a).view(np.uint8)
+
+
+def test_weights_drawn_at_a_pooled_size_equal_jax_random_normal_bit_for_bit(monkeypatch):
+    # jaxnn.initializers.normal draws a power-of-two count of numbers and keeps the first ones, so
+    # that one compiled draw serves many layer shapes; the numbers must be jax.random.normal's.
+    from jaxnn.initializers import _flat_normal, normal
+
+    module = importlib.import_module("jaxnn.initializers")  # (jaxnn.initializers is also the registry's name)
+    monkeypatch.setattr(module, "_MAX_POOLED", 4096)  # so that (70, 70) is drawn at its own size
+    cases = [((10,), None), ((30, 784), 784**-0.5), ((20, 1, 5, 5), 0.2), ((70, 70), 0.5)]
+    for key, dtype, shape, scale in [(jax.random.key(3), d, *c) for d in (jnp.float32, jnp.float64) for c in cases] + [
+        (jax.random.key(4, impl="rbg"), jnp.float32, (30, 20), 0.1)  # other key types: drawn at their own shape
+    ]:
+        expected = jax.random.normal(key, shape, dtype)
+        expected = expected if scale is None else expected * jnp.asarray(scale, dtype)
+        got = normal(key, shape, dtype, scale)
+        assert got.shape == shape and got.dtype == expected.dtype
+        np.testing.assert_array_equal(_bits(got), _bits(expected))
+    keys = jax.random.split(jax.random.key(5), 4)  # a sweep draws its networks' weights under vmap
+    np.testing.assert_array_equal(
+        _bits(jax.vmap(lambda k: normal(k, (10, 30), jnp.float32, 0.5))(keys)),
+        _bits(jax.vmap(lambda k: jax.random.normal(k, (10, 30), jnp.float32) * jnp.float32(0.5))(keys)),
+    )
+    old = jax.config.jax_threefry_partitionable
+    jax.config.update("jax_threefry_partitionable", False)  # numbers then depend on the shape
+    try:
+        key = jax.random.key(6)
+        np.testing.assert_array_equal(
+            _bits(normal(key, (30, 7), jnp.float64)), _bits(jax.random.normal(key, (30, 7), jnp.float64))
+        )
+    finally:
+        jax.config.update("jax_threefry_partitionable", old)
+    before = _flat_normal._cache_size()
+    key = jax.random.key(7)
+    for shape in [(31,), (17, 3), (9, 11), (700,)]:  # four shapes, one size class: one new program at most
+        normal(key, shape, jnp.float32)
+    assert _flat_normal._cache_size() - before <= 1
 
 
 def test_gradient_paths_agree_on_the_whole_run():
