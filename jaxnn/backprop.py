@@ -23,7 +23,16 @@ from typing import Callable, Dict, Optional
 import jax
 import jax.numpy as jnp
 
-from jaxnn.net import Network, as_batch, hidden, masks, net_autodiff_grad, prepare, require_differentiable
+from jaxnn.net import (
+    Network,
+    as_batch,
+    compiled,
+    hidden,
+    masks,
+    net_autodiff_grad,
+    prepare,
+    require_differentiable,
+)
 
 
 def _regularize(net: Network, params, grads, reg_scale):
@@ -102,7 +111,7 @@ def _public(net_fn):
     def grad(params, x, y, net: Optional[Network] = None, **components):
         net, x, y, reg_scale, mults = prepare(params, x, y, net, components)
         require_differentiable(net)
-        return net_fn(net, params, x, y, reg_scale, mults)
+        return compiled(net_fn, net)(params, x, y, reg_scale, mults)
 
     grad.__name__ = net_fn.__name__.replace("net_", "")
     grad.__doc__ = (net_fn.__doc__ or "") + "\n\n    Same signature as [`autodiff_grad`][jaxnn.net.autodiff_grad]."

@@ -24,7 +24,8 @@ one-hot rows.
 
 from __future__ import annotations
 
-from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
+import functools
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -427,10 +428,18 @@ def prepare(params, x, y, net, components):
     return net, x, y, lmbda / (n or x.shape[0]), mults
 
 
+@functools.lru_cache(maxsize=64)
+def compiled(fn: Callable, net: Network) -> Callable:
+    """``fn(net, ...)`` as one compiled program for ``net`` (a ``Network`` is hashable): what the
+    public functions below run, so that a call compiles once per network and input shape rather
+    than every operation on its own, and a repeated call costs microseconds, not milliseconds."""
+    return jax.jit(functools.partial(fn, net))
+
+
 def forward(params, x, net: Optional[Network] = None, **components):
     """The network's output a^L for inputs ``x``, like network.py's ``feedforward``."""
     net = resolve(params, net, components)
-    return net_forward(net, params, _rows(net, x))
+    return compiled(net_forward, net)(params, _rows(net, x))
 
 
 def loss(params, x, y, net: Optional[Network] = None, **components):
@@ -441,14 +450,14 @@ def loss(params, x, y, net: Optional[Network] = None, **components):
     multipliers, from [`masks`][jaxnn.net.masks]).
     """
     net, x, y, reg_scale, mults = prepare(params, x, y, net, components)
-    return net_loss(net, params, x, y, reg_scale, mults)
+    return compiled(net_loss, net)(params, x, y, reg_scale, mults)
 
 
 def autodiff_grad(params, x, y, net: Optional[Network] = None, **components):
     """Gradient of [`loss`][jaxnn.net.loss] from ``jax.grad``; same pytree structure as ``params``."""
     net, x, y, reg_scale, mults = prepare(params, x, y, net, components)
     require_differentiable(net)
-    return net_autodiff_grad(net, params, x, y, reg_scale, mults)
+    return compiled(net_autodiff_grad, net)(params, x, y, reg_scale, mults)
 
 
 def checked(params, x, net: Optional[Network], components: dict):

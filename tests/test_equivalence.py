@@ -153,6 +153,13 @@ def test_public_gradient_functions_share_one_signature():
     chex.assert_trees_all_close(jaxnn.backprop(params, x, labels, **kw), ref, rtol=1e-10)
     chex.assert_trees_all_close(jaxnn.backprop_per_example(params, x, labels, **kw), ref, rtol=1e-10)
     chex.assert_trees_all_equal_structs(ref, params)
+    # each runs as one compiled program per network and shape, which the next call reuses
+    net = _net(params, "tanh", "sigmoid", "cross-entropy")
+    halved = jax.tree_util.tree_map(lambda a: a * 0.5, params)
+    for public, path in [(jaxnn.autodiff_grad, net_autodiff_grad), (jaxnn.backprop, net_backprop)]:
+        other = public(halved, x, labels, **kw)
+        assert not np.allclose(other[0]["w"], ref[0]["w"])
+        assert jaxnn.net.compiled(path, net)._cache_size() == 1
 
 
 def test_softmax_jacobian_is_diag_a_minus_a_a_transpose():
