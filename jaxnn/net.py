@@ -477,17 +477,21 @@ def _predicted(net: Network, params, x):
     return jnp.argmax(net_forward(net, params, jnp.asarray(x, jax.tree_util.tree_leaves(params)[0].dtype)), axis=-1)
 
 
+def _correct(net: Network, params, x, labels):
+    return jnp.sum(_predicted(net, params, x) == labels)
+
+
 def predict(params, x, net: Optional[Network] = None, **components):
     """The index of the most active output neuron for each example (the predicted digit)."""
     net, x = checked(params, x, net, components)
-    return _predicted(net, params, x)
+    return compiled(_predicted, net)(params, x)
 
 
 def evaluate(params, x, labels, net: Optional[Network] = None, **components) -> int:
     """How many examples are classified correctly, as network.py's ``evaluate`` counts."""
     net, x = checked(params, x, net, components)
     labels = as_labels(labels, len(x), net.n_out)
-    return int(jnp.sum(_predicted(net, params, x) == jnp.asarray(labels)))
+    return int(compiled(_correct, net)(params, x, jnp.asarray(labels)))
 
 
 def accuracy(params, x, labels, net: Optional[Network] = None, **components) -> float:
