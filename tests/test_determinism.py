@@ -87,6 +87,11 @@ def test_weights_drawn_at_a_pooled_size_equal_jax_random_normal_bit_for_bit(monk
         _bits(jax.vmap(lambda k: normal(k, (10, 30), jnp.float32, 0.5))(keys)),
         _bits(jax.vmap(lambda k: jax.random.normal(k, (10, 30), jnp.float32) * jnp.float32(0.5))(keys)),
     )
+    key = jax.random.key(3)  # inside a compiled program, too, the numbers are the eager draw's
+    np.testing.assert_array_equal(
+        _bits(jax.jit(lambda k: normal(k, (30, 784), jnp.float32, 0.5))(key)),
+        _bits(jax.random.normal(key, (30, 784), jnp.float32) * jnp.float32(0.5)),
+    )
     old = jax.config.jax_threefry_partitionable
     jax.config.update("jax_threefry_partitionable", False)  # numbers then depend on the shape
     try:
