@@ -101,3 +101,34 @@ def test_gpu_script_rejects_unknown_options():
     assert out.returncode == 2 and "unknown option --bogus" in out.stderr
     out = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and "--cpu-dry-run" in out.stdout
+
+
+def test_suite_compile_log_counts_each_compilation_of_a_test(tmp_path):
+    """benchmarks/suite_compiles.py logs the compilations of every process pytest runs, through
+    JAX's public monitoring events; here on a one-test file that compiles one program of its own."""
+    import os
+    import subprocess
+    import sys
+
+    test = tmp_path / "test_one_program.py"
+    test.write_text(
+        "import jax, jax.numpy as jnp\n"
+        "def test_one_program():\n"
+        "    assert float(jax.jit(lambda v: (v * 3.0).sum())(jnp.arange(7.0))) == 63.0\n"
+    )
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "suite_compiles.py"
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    out = subprocess.run(
+        [sys.executable, str(script), "-q", "-p", "no:xdist", str(test)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    summary = next(line for line in out.stdout.splitlines() if line.startswith("pytest -q"))
+    assert "exit 0" in summary and "in 1 processes" in summary
+    rows = {line.split(" | ")[0].strip("| "): line for line in out.stdout.splitlines() if line.startswith("| ")}
+    assert "jit(<lambda>)" in rows  # the test's own program, counted once
+    assert rows["jit(<lambda>)"].split(" | ")[1] == "1"
+    assert any("test_one_program.py" in name for name in rows)
