@@ -78,9 +78,8 @@ def normal(key, shape, dtype=jnp.float32, scale=None):
     """``jax.random.normal(key, shape, dtype)`` (times ``scale`` when given), bit for bit, compiled
     once per size class rather than once per shape.
 
-    Compiling JAX's normal draw takes about a quarter of a second on a CPU core, and a plain draw
-    compiles it anew for every shape: four times for a [784, 30, 10] network, before training
-    starts. With the threefry key JAX uses by default (counter-based and partitionable), the k-th
+    Compiling JAX's normal draw takes 0.1–0.3 s on a CPU core, and a plain draw compiles it anew
+    for every shape: four times for a [784, 30, 10] network, before training starts. With the threefry key JAX uses by default (counter-based and partitionable), the k-th
     number of a draw depends only on the key and k, not on the shape, so this draws the next power
     of two of numbers (at least 1,024, at most 4,194,304; larger draws are made at their own size)
     and keeps the first ones. Other key implementations are drawn at their own shape.

@@ -30,7 +30,7 @@ from jaxnn.checkpoint import check_path, load_checkpoint, save_checkpoint
 from jaxnn.errors import JaxnnError
 from jaxnn.history import History
 from jaxnn.layers import make_layer, with_weights_first
-from jaxnn.net import Network, masks, net_metrics, network
+from jaxnn.net import Network, compiled, masks, net_metrics, network
 from jaxnn.validation import (
     choice,
     fraction,
@@ -194,10 +194,9 @@ def epoch_fn(
     )
 
 
-@functools.lru_cache(maxsize=64)
 def metrics_fn(net: Network):
     """[`jaxnn.net.net_metrics`][jaxnn.net.net_metrics], compiled: ``f(params, x, y, reg_scale, p_dropout) -> (cost, correct)``."""
-    return jax.jit(functools.partial(net_metrics, net))
+    return compiled(net_metrics, net)
 
 
 #: Rows scored at once for networks of images (their feature maps are large); stacks of fully

@@ -23,7 +23,7 @@ import jaxnn
 from jaxnn import optim
 from jaxnn.backprop import net_backprop, net_backprop_example
 from jaxnn.errors import JaxnnError
-from jaxnn.net import mlp, net_forward, targets
+from jaxnn.net import compiled, mlp, net_forward, targets
 from jaxnn.training import as_key, measure
 from jaxnn.validation import check_sizes
 
@@ -111,8 +111,8 @@ def labels_of(y):
 
 @functools.lru_cache(maxsize=16)
 def _compiled(net):
-    forward = jax.jit(functools.partial(net_forward, net))
-    example_grad = jax.jit(functools.partial(net_backprop_example, net))
+    forward = compiled(net_forward, net)
+    example_grad = compiled(net_backprop_example, net)
     transform = optim.book_transformation(False)
 
     def step(params, x, y, eta, reg_scale):
