@@ -259,6 +259,41 @@ def test_conv_pool_forward_equals_naive_loops(act, fn):
     )
 
 
+@pytest.mark.parametrize("act", ["sigmoid", "relu"])
+def test_conv_pool_layer_equals_the_public_conv_and_pool_functions_on_ties_and_a_dropped_border(act):
+    """The layer works in its own layout (filters first, each pooling window's positions in column
+    blocks); its forward pass, its backward pass and jax.vjp of its forward pass must all equal
+    conv_valid, max_pool and their hand-written backward functions composed, in float64, on an
+    input with blank regions (windows whose maxima tie, as MNIST's background gives) and a row and
+    a column that pooling drops."""
+    from jaxnn.layers import conv_filter_grad, conv_input_grad, conv_valid
+
+    layer = ConvPool(3, 3, 2, act)
+    params, _ = layer.init(jax.random.key(0), (2, 10, 9), jnp.float64)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 2, 10, 9))
+    x[:, :, :5, :5] = 0.0  # blank: every window there ties at z = 0
+    x, g = jnp.asarray(x), jnp.asarray(rng.normal(size=(2, 3, 4, 3)))
+    w, b = params["w"], params["b"]
+    fn = jaxnn.activations.get(act)
+
+    z = conv_valid(x, w)  # (2, 3, 8, 7): pooling drops its last column
+    pooled, arg = max_pool(z, 2)
+    windows = np.asarray(z)[:, :, :8, :6].reshape(2, 3, 4, 2, 3, 2)
+    assert np.sum(windows == np.asarray(pooled)[:, :, :, None, :, None]) > pooled.size  # ties
+    u = pooled + b[None, :, None, None]
+    delta_z = max_pool_backward(fn.vjp(u, fn.fn(u), g), arg, 2, z.shape)
+    expected = {"w": conv_filter_grad(x, delta_z), "b": jnp.sum(fn.vjp(u, fn.fn(u), g), axis=(0, 2, 3))}
+
+    y, cache = layer.forward(params, x, None)
+    grads, g_x = layer.backward(params, cache, g)
+    np.testing.assert_allclose(y, fn.fn(u), rtol=1e-12)
+    chex.assert_trees_all_close(grads, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g_x, conv_input_grad(delta_z, w), rtol=1e-10, atol=1e-12)
+    _, vjp = jax.vjp(lambda p, x: layer.forward(p, x, None)[0], params, x)
+    chex.assert_trees_all_close(vjp(g), (grads, g_x), rtol=1e-10, atol=1e-12)
+
+
 def test_network3_initialisation():
     net = conv_net([ConvPool(20, 5, 2), FullyConnected(100), Softmax(10)], (1, 28, 28))
     assert net.shapes == ((1, 28, 28), (20, 12, 12), (100,), (10,))
