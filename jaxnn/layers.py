@@ -585,7 +585,7 @@ def _conv_pool(f: int, k: int, p: int, act: Activation) -> Layer:
         delta_u = act.vjp(u, y, g)  # through the activation, as (f, m·hp·wp)
         # through the max-pool: each window's δ to its first maximum, as z's (f, p², m·hp·wp) blocks
         delta_z = jnp.stack([jnp.where(first == q, delta_u, 0) for q in range(p * p)], axis=1)
-        grads = {"w": (delta_z.reshape(f, -1) @ patches.T).reshape(w.shape), "b": jnp.sum(delta_u, axis=1)}
+        grads = {"w": _filter_grad_fm(patches, delta_z, w.shape), "b": jnp.sum(delta_u, axis=1)}
         # ∂C/∂x from δ as (f, m, h, w) maps (zero on the border pooling dropped), by col2im
         # (written from δ and the maxima's positions in one pass: cheaper than transposing delta_z)
         window = (p * jnp.arange(p)[:, None, None] + jnp.arange(p)[None, None, :]).astype(first.dtype)
