@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import stat
 import struct
-import tempfile
 import threading
 import zipfile
 import zlib
@@ -114,19 +114,22 @@ def _atomic_write(path, write, what: str) -> Path:
     target = write_target(path, what)
     folder = target.parent if str(target.parent) else Path(".")
     mode = _new_file_mode(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    # The temporary file's name is chosen before the file is made, so that an exception landing
+    # anywhere after it is made (a KeyboardInterrupt even before its descriptor is stored) removes it.
+    tmp = folder / f".{target.name}.{secrets.token_hex(8)}.tmp"
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), mode)
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    except BaseException as error:
+        # a file of that name made by another writer (one chance in 2**64) is not ours to remove
+        if not (isinstance(error, FileExistsError) and error.filename == os.fspath(tmp)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise
     try:  # make the rename itself durable where the platform allows
         dfd = os.open(folder, os.O_RDONLY)

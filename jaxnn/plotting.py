@@ -16,13 +16,12 @@ command when it is missing::
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence, Tuple
 
 import numpy as np
 
+from jaxnn import _files
 from jaxnn.errors import JaxnnError
 
 INSTALL_HINT = 'pip install "jaxnn[plot]"'
@@ -70,15 +69,8 @@ def save(fig, path, *, dpi: int = 80) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        _files.atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, format="png"), "figure")
     finally:
         pyplot().close(fig)
     try:

@@ -213,7 +213,8 @@ def test_train_writes_curves_and_misclassified_grid(tmp_path, capsys):
     for png in (curves, grid):
         width, height = _png_size(png)
         assert width > 100 and height > 100
-    assert not list(tmp_path.rglob(".*.png"))  # no temporary file left behind
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["figs/curves.png", "grid.png"]  # no temporary file left behind
 
 
 def test_plot_without_matplotlib_names_the_install_command(monkeypatch, tmp_path, capsys):

@@ -103,6 +103,28 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
     assert os.listdir(tmp_path) == ["f.bin"]
 
 
+
+def test_atomic_write_leaves_no_temporary_file_when_interrupted_as_it_is_made(tmp_path, monkeypatch):
+    # A Ctrl-C's KeyboardInterrupt can land just after the temporary file is made, before the
+    # code that made it has returned (as in tempfile.mkstemp's last lines): the file must still go
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"old")
+    real_open = os.open
+
+    def open_then_interrupt(file, flags, *args, **kwargs):
+        fd = real_open(file, flags, *args, **kwargs)
+        if flags & os.O_CREAT:
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _files.atomic_write(path, lambda f: f.write(b"new"))
+    monkeypatch.undo()
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["f.bin"]
+
 # -- untrusted files: each hostile or malformed kind, refused with a clear error before it is trusted
 
 
