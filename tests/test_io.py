@@ -103,7 +103,6 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
     assert os.listdir(tmp_path) == ["f.bin"]
 
 
-
 def test_atomic_write_leaves_no_temporary_file_when_interrupted_as_it_is_made(tmp_path, monkeypatch):
     # A Ctrl-C's KeyboardInterrupt can land just after the temporary file is made, before the
     # code that made it has returned (as in tempfile.mkstemp's last lines): the file must still go
@@ -124,6 +123,7 @@ def test_atomic_write_leaves_no_temporary_file_when_interrupted_as_it_is_made(tm
     monkeypatch.undo()
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f.bin"]
+
 
 # -- untrusted files: each hostile or malformed kind, refused with a clear error before it is trusted
 
