@@ -4,11 +4,18 @@ Compiled programs are shared by the whole run: every process (the pytest-xdist w
 scripts, notebooks and command lines the tests start) uses one persistent compilation cache in
 a temporary folder, so a program that several processes compile is compiled once. It is never
 the user's own cache (tests/test_cache.py tests that one on its own, in its own folder).
+
+Every process also compiles with XLA's older CPU loop emitters (`SUITE_XLA_FLAG`), which compile
+a program in about half the time of the default fusion emitters and give the same numbers, bit
+for bit: tests/test_compiler_setting.py checks that against a process with XLA's defaults. Set
+``JAXNN_TEST_XLA_DEFAULTS=1`` to run the whole suite with XLA's defaults instead.
 """
 
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 if not os.environ.get("JAXNN_TEST_CACHE"):  # the first pytest process of the run: it owns the folder
@@ -16,6 +23,27 @@ if not os.environ.get("JAXNN_TEST_CACHE"):  # the first pytest process of the ru
     atexit.register(shutil.rmtree, os.environ["JAXNN_TEST_CACHE"], ignore_errors=True)
 os.environ["JAXNN_CACHE"] = os.environ["JAXNN_TEST_CACHE"]
 os.environ.pop("JAXNN_NO_COMPILATION_CACHE", None)
+
+#: What every process of the suite adds to ``XLA_FLAGS`` (see the module's docstring).
+SUITE_XLA_FLAG = "--xla_cpu_use_fusion_emitters=false"
+
+
+def _xla_accepts(flag: str) -> bool:
+    """Whether this jaxlib knows ``flag``: XLA ends the process on an unknown one, so a release
+    that drops it makes the suite fall back to XLA's defaults rather than fail."""
+    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip(), JAX_PLATFORMS="cpu")
+    probe = "import jax; jax.numpy.zeros(1).block_until_ready()"
+    return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True).returncode == 0
+
+
+# the first pytest process decides, and the processes it starts inherit the setting
+if "JAXNN_TEST_XLA_FLAG" not in os.environ:
+    wanted = os.environ.get("JAXNN_TEST_XLA_DEFAULTS") != "1" and "fusion_emitters" not in os.environ.get(
+        "XLA_FLAGS", ""
+    )
+    os.environ["JAXNN_TEST_XLA_FLAG"] = SUITE_XLA_FLAG if wanted and _xla_accepts(SUITE_XLA_FLAG) else ""
+    if os.environ["JAXNN_TEST_XLA_FLAG"]:
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SUITE_XLA_FLAG}".strip()
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -42,6 +42,10 @@ def _env(**extra):
     for name in ("XLA_FLAGS", *distributed.ENV.values()):
         env.pop(name, None)
     env.update(extra)
+    # the suite's compiler setting (tests/conftest.py), beside any device count
+    flags = " ".join(f for f in (env.get("XLA_FLAGS", ""), os.environ.get("JAXNN_TEST_XLA_FLAG", "")) if f)
+    if flags:
+        env["XLA_FLAGS"] = flags
     return env
 
 

@@ -52,7 +52,8 @@ SCRIPT = textwrap.dedent("""
 def test_sharded_sweep_equals_one_device():
     env = dict(
         os.environ,
-        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+        # 4 host devices, and the suite's compiler setting (tests/conftest.py)
+        XLA_FLAGS=f"--xla_force_host_platform_device_count=4 {os.environ.get('JAXNN_TEST_XLA_FLAG', '')}".strip(),
         JAX_PLATFORMS="cpu",
         PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )
