@@ -67,6 +67,10 @@ def test_load_builds_five_copies_of_each_image_and_keeps_validation_and_test(tmp
     got = sorted(zip(map(bytes, (x * 255).round().astype(np.uint8)), y.tolist()))
     assert got == want
     assert not np.array_equal(y[:n], mnist.training.y[:n])  # shuffled, not in expand order
+    # ... and in exactly the fixed order: expand's list shuffled by a generator seeded with SEED
+    order = np.random.default_rng(expanded.SEED).permutation(5 * n)
+    assert np.array_equal((x * 255).round().astype(np.uint8), versions.reshape(5 * n, -1)[order])
+    assert np.array_equal(y, labels[order])
     for split in ("validation", "test"):
         assert np.array_equal(getattr(d, split).x, getattr(mnist, split).x)
         assert np.array_equal(getattr(d, split).y, getattr(mnist, split).y)

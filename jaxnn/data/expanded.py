@@ -13,7 +13,7 @@ Where it differs from the original: ``expand_mnist.py`` shuffles the 250,000 pai
 Python's unseeded ``random.shuffle``; jaxnn shuffles them with a fixed seed (`SEED`), so
 every build gives the same order and the same arrays.
 
-The cache is an ``.npz`` (uint8 images, no pickles) in ``cache_dir``, else ``$JAXNN_CACHE``,
+The cache is a compressed ``.npz`` (uint8 images, no pickles) in ``cache_dir``, else ``$JAXNN_CACHE``,
 else ``$XDG_CACHE_HOME/jaxnn``, else ``~/.cache/jaxnn``. It is written atomically, its SHA-256 is
 recorded beside it, and it is checked against that record on every load; a file that fails the
 check is rebuilt (with a warning).
@@ -96,10 +96,30 @@ def _mnist_arrays():
 
 
 def _build(n: int, arrays):
+    """``expand``'s arrays in the fixed shuffled order, ``x[order]``, ``y[order]``. Each version
+    of the images goes straight to its shuffled rows, so only the result is allocated, not the
+    stack and its shuffled copy besides (new memory is slow to fault in on some machines)."""
     x_train, y_train, _, _ = arrays
-    x, y = expand(x_train[:n], y_train[:n])
-    order = np.random.default_rng(SEED).permutation(len(x))
-    return x[order], y[order].astype(np.uint8)
+    images, labels = x_train[:n], y_train[:n]
+    versions = 1 + len(SHIFTS)
+    order = np.random.default_rng(SEED).permutation(versions * n)
+    row = np.empty_like(order)
+    row[order] = np.arange(len(order))  # row[j]: where expand's j-th image goes
+    row = row.reshape(n, versions)
+    x = np.empty((versions * n,) + images.shape[1:], np.uint8)
+    x[row[:, 0]] = images
+    for v, (step, axis, _) in enumerate(SHIFTS, 1):
+        x[row[:, v]] = shift(images, step, axis)
+    return x, np.repeat(labels, versions)[order].astype(np.uint8)
+
+
+def _savez_fast(f, **arrays):
+    """``np.savez_compressed``'s format (``np.load`` reads it) at zlib's fastest level: the full
+    set's 196 MB compress in about 1.4 s instead of 3.4 s, to 46 MB instead of 41 MB."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True) as archive:
+        for name, a in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(a), allow_pickle=False)
 
 
 def _record(n: int, digest: Optional[str]) -> dict:
@@ -127,7 +147,7 @@ def _write(npz: Path, meta: Path, n: int, arrays):
     x, y = _build(n, arrays)
     try:
         npz.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(npz, lambda f: np.savez_compressed(f, x=x, y=y))
+        atomic_write(npz, lambda f: _savez_fast(f, x=x, y=y))
         blob = json.dumps(_record(n, sha256_of(npz)), indent=1).encode()
         atomic_write(meta, lambda f: f.write(blob))
     except OSError as exc:
