@@ -49,10 +49,33 @@ if "JAXNN_TEST_XLA_FLAG" not in os.environ:
     if use:
         os.environ["XLA_FLAGS"] = flags
 
+import functools  # noqa: E402
+
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+
+#: Compiler options for the tests' own small programs (`small_jit`).
+SMALL_PROGRAM_OPTIONS = {"xla_backend_optimization_level": 0}
+
+
+@pytest.fixture(scope="session")
+def small_jit():
+    """``jax.jit`` for a test's own small programs: the gradients of a few tiny layers, compiled
+    once and run once or a few times. They compile with LLVM's optimisation passes off
+    (`SMALL_PROGRAM_OPTIONS`), which take more time than they could save on such programs (40%
+    less compile time on tests/test_equivalence.py's). jaxnn's own programs (epochs, sweeps,
+    predictions) keep XLA's settings, since tests that train for many steps would run slower.
+    Plain ``jax.jit`` under ``JAXNN_TEST_XLA_DEFAULTS=1``, or where this jaxlib refuses the option."""
+    if os.environ.get("JAXNN_TEST_XLA_DEFAULTS") == "1":
+        return jax.jit
+    fast = functools.partial(jax.jit, compiler_options=SMALL_PROGRAM_OPTIONS)
+    try:
+        fast(lambda v: v + 1)(jax.numpy.zeros(1)).block_until_ready()
+    except Exception:  # an XLA that does not know the option
+        return jax.jit
+    return fast
 
 
 @pytest.fixture(scope="session")

@@ -79,13 +79,13 @@ def _random_problem(seed, out_act, positive_bias=False):
 
 @pytest.mark.parametrize("hidden,out,cost", COMBINATIONS, ids=["-".join(c) for c in COMBINATIONS])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed):
+def test_hand_written_backprop_equals_jax_grad(hidden, out, cost, seed, small_jit):
     params, x, y = _random_problem(seed + 10 * COMBINATIONS.index((hidden, out, cost)), out, "relu" in (hidden, out))
     net = _net(params, hidden, out, cost)
     if cost == "log-likelihood" and out != "softmax":
         y = _one_hot(np.argmax(y, 1), y.shape[1])
     # one compiled program per case: eager dispatch would compile every op for every new shape
-    reference, matrix, per_example = jax.jit(lambda p, x, y: [f(net, p, x, y) for f in PATHS])(params, x, y)
+    reference, matrix, per_example = small_jit(lambda p, x, y: [f(net, p, x, y) for f in PATHS])(params, x, y)
     chex.assert_tree_all_finite(reference)
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
@@ -217,14 +217,16 @@ REGULARIZERS = [n for n in jaxnn.regularizers.names() if n != "none"]
 
 @pytest.mark.parametrize("regularizer", REGULARIZERS)
 @pytest.mark.parametrize("cost", COSTS)
-def test_regularized_gradient_equals_jax_grad(regularizer, cost):
+def test_regularized_gradient_equals_jax_grad(regularizer, cost, small_jit):
     out = "softmax" if cost == "log-likelihood" else "sigmoid"
     params, x, y = _random_problem(11, out)
     net = _net(params, "tanh", out, cost, regularizer)
     if cost == "log-likelihood":
         y = _one_hot(np.argmax(y, 1), y.shape[1])
     reg_scale = 0.37  # λ/n
-    reference, matrix, per_example = jax.jit(lambda p, x, y: [f(net, p, x, y, reg_scale) for f in PATHS])(params, x, y)
+    reference, matrix, per_example = small_jit(lambda p, x, y: [f(net, p, x, y, reg_scale) for f in PATHS])(
+        params, x, y
+    )
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)
     chex.assert_trees_all_close(per_example, reference, rtol=1e-9, atol=1e-12)
     unregularized = net_autodiff_grad(net._replace(regularizer=jaxnn.regularizers.get("none")), params, x, y)
@@ -235,7 +237,7 @@ def test_regularized_gradient_equals_jax_grad(regularizer, cost):
 
 @pytest.mark.parametrize("mode", ["book", "inverted"])
 @pytest.mark.parametrize("hidden", ["sigmoid", "relu", "tanh"])
-def test_backprop_through_dropout_masks_equals_jax_grad(mode, hidden):
+def test_backprop_through_dropout_masks_equals_jax_grad(mode, hidden, small_jit):
     params, x, y = _random_problem(13, "softmax", hidden == "relu")
     net = jaxnn.mlp(
         jaxnn.sizes_of(params), jaxnn.make_model(hidden, "softmax", "log-likelihood", dropout=mode), p_dropout=0.4
@@ -243,7 +245,7 @@ def test_backprop_through_dropout_masks_equals_jax_grad(mode, hidden):
     masks = jaxnn.masks(net, jax.random.key(4), x.shape[0], x.dtype)
     assert masks[0] is None  # network2's dropout leaves the input pixels alone
     assert any(float(jnp.min(mk)) == 0 for mk in masks[1:])  # some units really are dropped
-    reference, matrix, per_example = jax.jit(lambda p, x, y, mk: [f(net, p, x, y, 0.0, mk) for f in PATHS])(
+    reference, matrix, per_example = small_jit(lambda p, x, y, mk: [f(net, p, x, y, 0.0, mk) for f in PATHS])(
         params, x, y, masks
     )
     chex.assert_trees_all_close(matrix, reference, rtol=1e-9, atol=1e-12)

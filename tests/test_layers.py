@@ -70,7 +70,7 @@ def _build(name, act, p):
 @pytest.mark.parametrize(
     "name,act,p,train", LAYER_CASES, ids=[f"{n}-{a}-p{p}-{'train' if t else 'test'}" for n, a, p, t in LAYER_CASES]
 )
-def test_every_layer_backward_equals_vjp_of_its_forward(name, act, p, train):
+def test_every_layer_backward_equals_vjp_of_its_forward(name, act, p, train, small_jit):
     kind, layer = _build(name, act, p)
     seed = LAYER_CASES.index((name, act, p, train))
     out_shape = layer.out_shape(kind.example_in_shape)
@@ -80,7 +80,7 @@ def test_every_layer_backward_equals_vjp_of_its_forward(name, act, p, train):
     x = jnp.asarray(np.random.default_rng(seed + 100).normal(size=(3,) + kind.example_in_shape))
     mult = layer.dropout(jax.random.key(seed), x.shape, x.dtype, train)
 
-    @jax.jit
+    @small_jit
     def both(params, x, mult, g):
         y, cache = layer.forward(params, x, mult)
         hand = layer.backward(params, cache, g)
@@ -98,7 +98,7 @@ def test_every_layer_backward_equals_vjp_of_its_forward(name, act, p, train):
 
 
 @pytest.mark.parametrize("name", [n for n, k in layers.items() if k.make(**k.example).backward_z is not None])
-def test_output_layer_backward_from_z_equals_vjp_of_its_logits(name):
+def test_output_layer_backward_from_z_equals_vjp_of_its_logits(name, small_jit):
     """An output layer starts backprop from δ = ∂C/∂z (the cost's BP1): its hand-written
     ``backward_z`` must equal ``jax.vjp`` of its ``logits``, and ``forward`` must be the
     activation of ``logits``."""
@@ -109,7 +109,7 @@ def test_output_layer_backward_from_z_equals_vjp_of_its_logits(name):
     x = jnp.asarray(np.random.default_rng(2).normal(size=(4,) + kind.example_in_shape))
     delta = jnp.asarray(np.random.default_rng(3).normal(size=(4,) + layer.out_shape(kind.example_in_shape)))
 
-    @jax.jit
+    @small_jit
     def both(params, x):
         z, cache = layer.logits(params, x, None)
         _, vjp = jax.vjp(lambda p, x: layer.logits(p, x, None)[0], params, x)
@@ -147,10 +147,10 @@ NET_CASES = [(arch, act, True) for arch in NETS for act in ("sigmoid", "relu", "
 @pytest.mark.parametrize(
     "arch,act,train", NET_CASES, ids=[f"{a}-{b}-{'train' if t else 'test'}" for a, b, t in NET_CASES]
 )
-def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train):
+def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train, small_jit):
     net, params, x, y = _problem(arch, act, seed=ELEMENTWISE.index(act) + 7 * list(NETS).index(arch))
     mults = masks(net, jax.random.key(3), x.shape[0], x.dtype, train=train)
-    hand, reference = jax.jit(
+    hand, reference = small_jit(
         lambda p, x, y, mults: [f(net, p, x, y, 0.37, mults) for f in (net_backprop, net_autodiff_grad)]
     )(params, x, y, mults)
     chex.assert_tree_all_finite(reference)
@@ -159,12 +159,12 @@ def test_network_backprop_equals_jax_grad_with_l2_and_dropout(arch, act, train):
         assert float(jnp.max(jnp.abs(g["w"]))) > 1e-8
 
 
-def test_l2_term_is_network3s_half_lambda_sum_of_squares():
+def test_l2_term_is_network3s_half_lambda_sum_of_squares(small_jit):
     net, params, x, y = _problem("conv-fc-softmax", "sigmoid", 0)
     sq = sum(float(jnp.sum(p["w"] ** 2)) for p in params)
-    l_reg, l0, gb, g0 = jax.jit(lambda p: [f(net, p, x, y, r) for f in (net_loss, net_backprop) for r in (0.25, 0.0)])(
-        params
-    )
+    l_reg, l0, gb, g0 = small_jit(
+        lambda p: [f(net, p, x, y, r) for f in (net_loss, net_backprop) for r in (0.25, 0.0)]
+    )(params)
     np.testing.assert_allclose(float(l_reg) - float(l0), 0.5 * 0.25 * sq, rtol=1e-12)
     for a, b, p in zip(gb, g0, params):  # biases are not penalised
         np.testing.assert_allclose(a["w"] - b["w"], 0.25 * p["w"], rtol=1e-10, atol=1e-14)
@@ -260,7 +260,7 @@ def test_conv_pool_forward_equals_naive_loops(act, fn):
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "relu"])
-def test_conv_pool_layer_equals_the_public_conv_and_pool_functions_on_ties_and_a_dropped_border(act):
+def test_conv_pool_layer_equals_the_public_conv_and_pool_functions_on_ties_and_a_dropped_border(act, small_jit):
     """The layer works in its own layout (filters first, each pooling window's positions in column
     blocks); its forward pass, its backward pass and jax.vjp of its forward pass must all equal
     conv_valid, max_pool and their hand-written backward functions composed, in float64, on an
@@ -277,27 +277,31 @@ def test_conv_pool_layer_equals_the_public_conv_and_pool_functions_on_ties_and_a
     w, b = params["w"], params["b"]
     fn = jaxnn.activations.get(act)
 
-    z = conv_valid(x, w)  # (2, 3, 8, 7): pooling drops its last column
-    pooled, arg = max_pool(z, 2)
+    @small_jit  # one program for the whole comparison
+    def both(params, x, g):
+        z = conv_valid(x, w)  # (2, 3, 8, 7): pooling drops its last column
+        pooled, arg = max_pool(z, 2)
+        u = pooled + b[None, :, None, None]
+        delta_z = max_pool_backward(fn.vjp(u, fn.fn(u), g), arg, 2, z.shape)
+        expected = {"w": conv_filter_grad(x, delta_z), "b": jnp.sum(fn.vjp(u, fn.fn(u), g), axis=(0, 2, 3))}
+        composed = (z, pooled, fn.fn(u), expected, conv_input_grad(delta_z, w))
+        y, cache = layer.forward(params, x, None)
+        _, vjp = jax.vjp(lambda p, x: layer.forward(p, x, None)[0], params, x)
+        return composed, (y, layer.backward(params, cache, g), vjp(g))
+
+    (z, pooled, y_expected, expected, g_x_expected), (y, (grads, g_x), by_vjp) = both(params, x, g)
     windows = np.asarray(z)[:, :, :8, :6].reshape(2, 3, 4, 2, 3, 2)
     assert np.sum(windows == np.asarray(pooled)[:, :, :, None, :, None]) > pooled.size  # ties
-    u = pooled + b[None, :, None, None]
-    delta_z = max_pool_backward(fn.vjp(u, fn.fn(u), g), arg, 2, z.shape)
-    expected = {"w": conv_filter_grad(x, delta_z), "b": jnp.sum(fn.vjp(u, fn.fn(u), g), axis=(0, 2, 3))}
-
-    y, cache = layer.forward(params, x, None)
-    grads, g_x = layer.backward(params, cache, g)
-    np.testing.assert_allclose(y, fn.fn(u), rtol=1e-12)
+    np.testing.assert_allclose(y, y_expected, rtol=1e-12)
     chex.assert_trees_all_close(grads, expected, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(g_x, conv_input_grad(delta_z, w), rtol=1e-10, atol=1e-12)
-    _, vjp = jax.vjp(lambda p, x: layer.forward(p, x, None)[0], params, x)
-    chex.assert_trees_all_close(vjp(g), (grads, g_x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g_x, g_x_expected, rtol=1e-10, atol=1e-12)
+    chex.assert_trees_all_close(by_vjp, (grads, g_x), rtol=1e-10, atol=1e-12)
 
 
-def test_network3_initialisation():
+def test_network3_initialisation(small_jit):
     net = conv_net([ConvPool(20, 5, 2), FullyConnected(100), Softmax(10)], (1, 28, 28))
     assert net.shapes == ((1, 28, 28), (20, 12, 12), (100,), (10,))
-    conv, fc, sm = jax.jit(lambda k: init_network(k, net, jnp.float64))(jax.random.key(0))
+    conv, fc, sm = small_jit(lambda k: init_network(k, net, jnp.float64))(jax.random.key(0))
     assert conv["w"].shape == (20, 1, 5, 5) and fc["w"].shape == (100, 2880) and sm["w"].shape == (10, 100)
     np.testing.assert_allclose(np.std(conv["w"]), 1 / np.sqrt(20 * 25 / 4), rtol=0.15)  # n_out = f·k²/p²
     np.testing.assert_allclose(np.std(fc["w"]), 1 / np.sqrt(100), rtol=0.02)  # 1/√n_out, not 1/√n_in
@@ -305,7 +309,7 @@ def test_network3_initialisation():
     assert not np.any(sm["w"]) and not np.any(sm["b"])
 
 
-def test_dropout_masks_the_input_with_explicit_keys():
+def test_dropout_masks_the_input_with_explicit_keys(small_jit):
     layer = FullyConnected(4, "sigmoid", p_dropout=0.25)
     shape = (2000, 6)
     a = layer.dropout(jax.random.key(0), shape, jnp.float64, True)
@@ -321,7 +325,7 @@ def test_dropout_masks_the_input_with_explicit_keys():
     x = np.random.default_rng(2).normal(size=(1, 6))
     mask = np.array([[1.0, 0.0, 1.0, 1.0, 0.0, 1.0]])
 
-    @jax.jit
+    @small_jit
     def run(params, x, mask):
         y, cache = layer.forward(params, x, mask)
         return y, layer.backward(params, cache, jnp.ones_like(y))
@@ -370,7 +374,7 @@ def test_a_registered_layer_type_is_usable_by_name():
         layers._items.pop("test_identity_fc")
 
 
-def test_incomplete_last_mini_batch_is_dropped_and_data_visited_in_order():
+def test_incomplete_last_mini_batch_is_dropped_and_data_visited_in_order(small_jit):
     """n = 25, m = 10: two steps on examples 0..19, checked against SGD written out by hand."""
     net = conv_net([ConvPool(2, 3, 2, "tanh"), Softmax(3)], (1, 6, 6))
     params = _random_params(net, 5)
@@ -379,7 +383,7 @@ def test_incomplete_last_mini_batch_is_dropped_and_data_visited_in_order():
     eta, lmbda = 0.3, 0.8
     trained, history = jaxnn.sgd(params, (x, y), 1, 10, eta, key=0, lmbda=lmbda, net=net, **jaxnn.NETWORK3)
     assert history.steps_per_epoch == 2
-    step = jax.jit(
+    step = small_jit(
         lambda p, xb, yb: jax.tree_util.tree_map(
             lambda p, g: p - eta * g, p, net_backprop(net, p, xb, jax.nn.one_hot(yb, 3, dtype=xb.dtype), lmbda / 2)
         )
