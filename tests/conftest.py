@@ -9,7 +9,8 @@ Every process also compiles with XLA's older CPU loop emitters (`SUITE_XLA_FLAG`
 a program 1.4–2.4 times as fast as the default fusion emitters (benchmarks/compile_time.py) and
 give the same numbers, bit for bit: tests/test_compiler_setting.py checks that against a process
 with XLA's defaults. Set ``JAXNN_TEST_XLA_DEFAULTS=1`` to run the whole suite with XLA's
-defaults instead.
+defaults instead. The tests' own small programs compile with LLVM's optimisation passes off
+(the `small_jit` fixture).
 """
 
 import atexit
