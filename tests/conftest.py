@@ -65,8 +65,9 @@ SMALL_PROGRAM_OPTIONS = {"xla_backend_optimization_level": 0}
 def small_jit():
     """``jax.jit`` for a test's own small programs: the gradients of a few tiny layers, compiled
     once and run once or a few times. They compile with LLVM's optimisation passes off
-    (`SMALL_PROGRAM_OPTIONS`), which take more time than they could save on such programs (40%
-    less compile time on tests/test_equivalence.py's). jaxnn's own programs (epochs, sweeps,
+    (`SMALL_PROGRAM_OPTIONS`), which take more time than they could save on such programs
+    (tests/test_equivalence.py and tests/test_layers.py together: about a third less CPU time;
+    docs/performance.md, "Round 5: the tests' own programs"). jaxnn's own programs (epochs, sweeps,
     predictions) keep XLA's settings, since tests that train for many steps would run slower.
     Plain ``jax.jit`` under ``JAXNN_TEST_XLA_DEFAULTS=1``, or where this jaxlib refuses the option."""
     if os.environ.get("JAXNN_TEST_XLA_DEFAULTS") == "1":

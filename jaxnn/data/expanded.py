@@ -98,7 +98,8 @@ def _mnist_arrays():
 def _build(n: int, arrays):
     """``expand``'s arrays in the fixed shuffled order, ``x[order]``, ``y[order]``. Each version
     of the images goes straight to its shuffled rows, so only the result is allocated, not the
-    stack and its shuffled copy besides (new memory is slow to fault in on some machines)."""
+    stack and its shuffled copy besides (a new large array can cost the kernel time: see
+    docs/performance.md, "Large arrays and the kernel's huge pages")."""
     x_train, y_train, _, _ = arrays
     images, labels = x_train[:n], y_train[:n]
     versions = 1 + len(SHIFTS)
@@ -114,8 +115,9 @@ def _build(n: int, arrays):
 
 
 def _savez_fast(f, **arrays):
-    """``np.savez_compressed``'s format (``np.load`` reads it) at zlib's fastest level: the full
-    set's 196 MB compress in about 1.4 s instead of 3.4 s, to 46 MB instead of 41 MB."""
+    """``np.savez_compressed``'s format (``np.load`` reads it) at zlib's fastest level: a file of
+    46 MB rather than 41 MB for the full set, written in much less time (the whole first build:
+    docs/performance.md, "Round 5: the tests' own programs")."""
     with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True) as archive:
         for name, a in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
