@@ -15,8 +15,8 @@ the sessions, as in one interactive session.
 """
 
 import argparse
+import functools
 import io
-import os
 import re
 import sys
 import textwrap
@@ -446,16 +446,9 @@ def main():
         data["network3"] = network3.load_data_shared()
     # The sessions share their data, as in one interactive session: the splits above, and the
     # expanded set loaded the first time a session asks for it (250,000 images, 784 MB of floats).
-    loaded = {}
-
-    def load_data_shared(filename="../data/mnist.pkl.gz"):
-        key = os.path.basename(os.fspath(filename))
-        if key not in loaded:
-            loaded[key] = network3.load_data_shared(filename)
-        return list(loaded[key])
-
+    loaded = functools.lru_cache(maxsize=None)(network3.load_data_shared)
     network3_once = types.SimpleNamespace(**vars(network3))
-    network3_once.load_data_shared = load_data_shared
+    network3_once.load_data_shared = lambda filename="../data/mnist.pkl.gz": list(loaded(filename))
     print(f"[imports and data ({', '.join(f'{k} data' for k in data)}): {time.perf_counter() - start:.1f} s]")
     summary = []
     for name, book, code in chosen:
